@@ -1,0 +1,94 @@
+using LambdaRecon.Infrastructure.Configuration;
+
+namespace LambdaRecon.Infrastructure.Tests.Configuration;
+
+public class EngineSettingsTests
+{
+    private static readonly Dictionary<string, string> Complete = new()
+    {
+        ["DATABASE_URL"] = "Host=127.0.0.1;Port=5432;Username=u;Database=d",
+        ["REDIS_URL"] = "redis://127.0.0.1:6380",
+        ["QUEUE_URL"] = "http://127.0.0.1:9324/000000000000/transactions.fifo",
+        ["DLQ_URL"] = "http://127.0.0.1:9324/000000000000/transactions-dlq.fifo",
+        ["AWS_REGION"] = "eu-west-1",
+        ["AWS_ENDPOINT_URL_SQS"] = "http://127.0.0.1:9324",
+    };
+
+    private static EngineSettings Read(Dictionary<string, string> variables) =>
+        EngineSettings.From(name => variables.GetValueOrDefault(name));
+
+    [Fact]
+    public void A_complete_environment_is_read_as_given()
+    {
+        var settings = Read(Complete);
+
+        Assert.Contains("Host=127.0.0.1", settings.PostgresConnectionString, StringComparison.Ordinal);
+        Assert.Equal("127.0.0.1:6380", settings.RedisConfiguration);
+        Assert.Equal("eu-west-1", settings.AwsRegion);
+        Assert.Equal("http://127.0.0.1:9324", settings.SqsServiceUrl);
+    }
+
+    [Theory]
+    [InlineData("REDIS_URL")]
+    [InlineData("QUEUE_URL")]
+    [InlineData("DLQ_URL")]
+    [InlineData("AWS_REGION")]
+    public void A_missing_variable_is_named_in_the_error(string name)
+    {
+        var variables = new Dictionary<string, string>(Complete);
+        variables.Remove(name);
+
+        var error = Assert.Throws<InvalidOperationException>(() => Read(variables));
+
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_DATABASE_URL_the_missing_PG_parts_are_named()
+    {
+        var variables = new Dictionary<string, string>(Complete) { ["PGHOST"] = "db.internal" };
+        variables.Remove("DATABASE_URL");
+
+        var error = Assert.Throws<InvalidOperationException>(() => Read(variables));
+
+        Assert.Contains("PGDATABASE", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PGUSER", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PGHOST", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PG_parts_make_a_connection_string()
+    {
+        var variables = new Dictionary<string, string>(Complete)
+        {
+            ["PGHOST"] = "db.internal", ["PGPORT"] = "6432", ["PGDATABASE"] = "ledger", ["PGUSER"] = "app", ["PGPASSWORD"] = "s3cret",
+        };
+        variables.Remove("DATABASE_URL");
+
+        var settings = Read(variables);
+
+        var built = new Npgsql.NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
+        Assert.Equal(
+            ("db.internal", 6432, "ledger", "app", "s3cret"),
+            (built.Host, built.Port, built.Database, built.Username, built.Password));
+    }
+
+    [Theory]
+    [InlineData("redis://:pw@cache.internal:6390/2", "cache.internal:6390,password=pw,defaultDatabase=2")]
+    [InlineData("rediss://user:pw@cache.internal", "cache.internal:6379,user=user,password=pw,ssl=true")]
+    public void Redis_urls_become_StackExchange_configuration(string url, string expected)
+    {
+        var settings = Read(new Dictionary<string, string>(Complete) { ["REDIS_URL"] = url });
+
+        Assert.Equal(expected, settings.RedisConfiguration);
+    }
+
+    [Fact]
+    public void A_malformed_url_is_refused_by_name()
+    {
+        var error = Assert.Throws<InvalidOperationException>(
+            () => Read(new Dictionary<string, string>(Complete) { ["QUEUE_URL"] = "transactions.fifo" }));
+
+        Assert.Contains("QUEUE_URL 'transactions.fifo'", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,78 @@
+using Amazon.SQS.Model;
+using LambdaRecon.TestSupport;
+
+namespace LambdaRecon.Infrastructure.Tests.Services;
+
+public sealed class SqsEmulatorTests : IAsyncLifetime
+{
+    private EngineResources _resources = null!;
+    private TestQueues _queues = null!;
+
+    public async Task InitializeAsync()
+    {
+        _resources = new EngineResources(TestEnvironment.Settings());
+        _queues = await TestQueues.CreateAsync(_resources.Sqs, maxReceiveCount: 2);
+    }
+
+    public async Task DisposeAsync() => await _resources.DisposeAsync();
+
+    private Task<SendMessageResponse> SendAsync(string body, string dedupId, string group = "account-123") =>
+        _resources.Sqs.SendMessageAsync(new SendMessageRequest
+        {
+            QueueUrl = _queues.QueueUrl, MessageBody = body, MessageGroupId = group, MessageDeduplicationId = dedupId,
+        });
+
+    private async Task<List<Message>> ReceiveAsync(string queueUrl, int visibilityTimeout = 30, int wait = 1) =>
+        (await _resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+        {
+            QueueUrl = queueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = wait, VisibilityTimeout = visibilityTimeout,
+        })).Messages ?? [];
+
+    [Fact]
+    public async Task A_message_is_sent_received_and_deleted_on_the_fifo_queue()
+    {
+        var sent = await SendAsync("{\"n\":1}", "tx-1");
+        var received = Assert.Single(await ReceiveAsync(_queues.QueueUrl));
+        await _resources.Sqs.DeleteMessageAsync(_queues.QueueUrl, received.ReceiptHandle);
+
+        Assert.Equal(sent.MessageId, received.MessageId);
+        Assert.Equal("{\"n\":1}", received.Body);
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0));
+    }
+
+    [Fact]
+    public async Task An_empty_receive_answers_with_no_messages_instead_of_failing()
+    {
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, wait: 0));
+    }
+
+    [Fact]
+    public async Task A_duplicate_deduplication_id_is_not_delivered_twice()
+    {
+        await SendAsync("first", "tx-dup");
+        await SendAsync("second", "tx-dup");
+
+        var received = await ReceiveAsync(_queues.QueueUrl);
+        foreach (var message in received)
+        {
+            await _resources.Sqs.DeleteMessageAsync(_queues.QueueUrl, message.ReceiptHandle);
+        }
+
+        Assert.Equal("first", Assert.Single(received).Body);
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0));
+    }
+
+    [Fact]
+    public async Task A_message_received_more_than_max_receive_count_times_lands_in_the_dlq()
+    {
+        await SendAsync("poison", "tx-poison");
+
+        for (var receive = 0; receive < _queues.MaxReceiveCount; receive++)
+        {
+            Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0)).Body);
+        }
+
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0));
+        Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.DlqUrl)).Body);
+    }
+}
