@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+// Local SQS-compatible server for LambdaRecon tests and local runs. Wraps the request handler of
+// local-aws-sqs (pinned 2.0.2) and patches the gaps that break the AWS SDK for .NET v4, which
+// speaks the SQS JSON protocol. README.md lists what works and what does not.
+import http from "node:http";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { createRequestHandler } from "local-aws-sqs";
+
+const { values: args } = parseArgs({
+  options: { port: { type: "string" }, queues: { type: "string" }, region: { type: "string" }, "account-id": { type: "string" } },
+});
+const HOST = "127.0.0.1"; // loopback only: a test tool, never reachable from outside
+const port = Number(args.port ?? process.env.SQS_PORT ?? 9324);
+const queuesFile = args.queues ?? process.env.SQS_QUEUES_FILE ?? fileURLToPath(new URL("./queues.json", import.meta.url));
+const region = args.region ?? process.env.AWS_REGION ?? "us-east-1";
+const accountId = args["account-id"] ?? process.env.SQS_ACCOUNT_ID ?? "000000000000";
+const JSON_CT = "application/x-amz-json-1.0";
+const ok = (reply) => ({ status: 200, headers: { "content-type": JSON_CT }, body: JSON.stringify(reply) });
+const hash = (alg, s) => createHash(alg).update(String(s)).digest("hex");
+
+// queues.json holds plain JSON values; CreateQueue wants strings, and a RedrivePolicy naming its
+// DLQ by ARN, so deadLetterTargetName is turned into one here.
+const toCreateQueue = ({ name, attributes = {} }) => ({
+  QueueName: name,
+  Attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => {
+    if (k === "RedrivePolicy" && v?.deadLetterTargetName) {
+      const { deadLetterTargetName, ...rest } = v;
+      v = { deadLetterTargetArn: `arn:aws:sqs:${region}:${accountId}:${deadLetterTargetName}`, ...rest };
+    }
+    return [k, typeof v === "object" ? JSON.stringify(v) : String(v)];
+  })),
+});
+
+let service, requestHandler;
+try {
+  const { queues = [] } = JSON.parse(readFileSync(queuesFile, "utf8"));
+  // A RedrivePolicy's DLQ must exist first: create queues without one before the others.
+  const ordered = [...queues].sort((a, b) => !!a.attributes?.RedrivePolicy - !!b.attributes?.RedrivePolicy);
+  ({ service, requestHandler } = createRequestHandler({
+    port, hostname: HOST, region, accountId, queues: ordered.map(toCreateQueue),
+    emulateQueueCreationLifecycle: false, // tests may delete and re-create a queue at once
+  }));
+} catch (err) {
+  console.error(`sqs-emulator: cannot create queues from ${queuesFile}: ${err.message}`);
+  process.exit(1);
+}
+const findQueue = (url) => typeof url === "string" && service.Queues.find((q) => q.QueueName === url.split("/").pop());
+
+// Runs the library handler on an in-memory request/response (it only uses headers, the body
+// stream, setHeader, statusCode and end), so replies can be fixed before they reach the client.
+function invoke(headers, body) {
+  const req = Readable.from([Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body))]);
+  req.headers = headers;
+  return new Promise((resolve) => {
+    const res = {
+      statusCode: 200, headers: {},
+      setHeader(k, v) { this.headers[k.toLowerCase()] = v; },
+      end(b) { resolve({ status: this.statusCode, headers: this.headers, body: b == null ? "" : String(b) }); },
+    };
+    requestHandler(req, res).catch((err) => { // e.g. a JSON request without X-Amz-Target
+      res.statusCode = 500;
+      res.end(JSON.stringify({ __type: "InternalError", message: String(err) }));
+    });
+  });
+}
+
+// The library's ReceiveMessage polls until MaxNumberOfMessages are found (the whole WaitTimeSeconds,
+// else 40 ms) and re-delivers a message each time its visibility expires in between (duplicates
+// in one reply, ApproximateReceiveCount jumps). So we ask for one message at a time with no wait
+// and answer as soon as anything is there, as SQS does. It also reads only the legacy
+// AttributeNames, while SDK v4 sends MessageSystemAttributeNames.
+async function receive(headers, body, res) {
+  const wait = Number(body.WaitTimeSeconds ?? findQueue(body.QueueUrl)?.ReceiveMessageWaitTimeSeconds ?? 0);
+  const max = Number(body.MaxNumberOfMessages ?? 1);
+  const valid = (n, hi) => Number.isInteger(n) && n >= (hi === 20 ? 0 : 1) && n <= hi;
+  if (!valid(wait, 20) || !valid(max, 10)) return invoke(headers, body); // the library reports the error
+  const names = [...(body.AttributeNames ?? []), ...(body.MessageSystemAttributeNames ?? [])];
+  const inner = { ...body, WaitTimeSeconds: 0, MaxNumberOfMessages: 1, AttributeNames: names, MessageSystemAttributeNames: undefined };
+  const deadline = Date.now() + wait * 1000;
+  for (let got = new Map(), out; ; got.clear()) {
+    while (got.size < max) {
+      out = await invoke(headers, inner);
+      const m = out.status === 200 && out.body && JSON.parse(out.body).Messages[0];
+      if (out.status !== 200 || !m) break;
+      const again = got.has(m.MessageId); // VisibilityTimeout 0: keep the newest receipt handle, stop
+      got.set(m.MessageId, m);
+      if (again) break;
+    }
+    if (out.status !== 200) return out;
+    if (got.size || res.destroyed || Date.now() >= deadline) return ok(got.size ? { Messages: [...got.values()] } : {});
+    await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
+  }
+}
+
+// The library forgets a FIFO MessageDeduplicationId once its message is deleted; SQS remembers it
+// for 5 minutes, which idempotent publishing relies on. So accepted ids are remembered here.
+const seen = new Map(); // queue, scope, dedup id -> { until, reply }
+const dedupKey = (q, e) => {
+  const id = e?.MessageDeduplicationId ?? (q.ContentBasedDeduplication && e?.MessageBody && hash("sha256", e.MessageBody));
+  return id && `${q.QueueName}\n${q.DeduplicationScope === "messageGroup" ? e.MessageGroupId : ""}\n${id}`;
+};
+const forget = (q) => { for (const k of seen.keys()) if (k.startsWith(`${q.QueueName}\n`)) seen.delete(k); };
+async function send(headers, body, q, batch) {
+  const entries = batch ? body.Entries : [body];
+  if (!q?.FifoQueue || !Array.isArray(entries)) return invoke(headers, body);
+  const now = Date.now();
+  for (const [k, v] of seen) if (v.until <= now) seen.delete(k);
+  const hits = entries.map((e) => seen.has(dedupKey(q, e)) && { ...seen.get(dedupKey(q, e)).reply, ...(batch && { Id: e.Id }), MD5OfMessageBody: hash("md5", e.MessageBody) });
+  const fresh = entries.filter((e, i) => !hits[i]);
+  if (!batch && hits[0]) return ok(hits[0]);
+  const out = fresh.length ? await invoke(headers, batch ? { ...body, Entries: fresh } : body) : ok({ Successful: [] });
+  if (out.status !== 200) return out;
+  const reply = JSON.parse(out.body);
+  for (const r of batch ? reply.Successful ?? [] : [reply]) {
+    const key = dedupKey(q, batch ? fresh.find((e) => String(e.Id) === String(r.Id)) : body);
+    const { MessageId, SequenceNumber, MD5OfMessageAttributes } = r;
+    if (key && !seen.has(key)) seen.set(key, { until: now + 5 * 60 * 1000, reply: { MessageId, SequenceNumber, MD5OfMessageAttributes } });
+  }
+  if (batch) reply.Successful = [...(reply.Successful ?? []), ...hits.filter(Boolean)];
+  return { ...out, body: JSON.stringify(reply) };
+}
+
+async function handle(req, res) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const raw = Buffer.concat(chunks), headers = { ...req.headers };
+  const action = /^AmazonSQS\.(\w+)$/.exec(headers["x-amz-target"] ?? "")?.[1];
+  let out, body = {};
+  if (!action) out = await invoke(headers, raw); // Query (XML) protocol: passed through untouched
+  else {
+    headers["content-type"] = JSON_CT; // the library spots JSON only on this exact value (no charset)
+    try { body = JSON.parse(raw.toString() || "{}"); } catch {}
+    const q = findQueue(body.QueueUrl);
+    if (action === "ReceiveMessage") out = await receive(headers, body, res);
+    else if (action === "SendMessage" || action === "SendMessageBatch") out = await send(headers, body, q, action !== "SendMessage");
+    else if (action === "PurgeQueue" && q) {
+      // The library empties the queue only 60 s later (dropping messages sent in between) and
+      // refuses another purge meanwhile; tests need it empty now. Dedup ids are forgotten too.
+      q.clearRecords(), forget(q), (out = ok({}));
+    } else {
+      out = await invoke(headers, raw);
+      if (action === "DeleteQueue" && out.status === 200) forget(q);
+      // The library counts in-flight messages in ApproximateNumberOfMessages; SQS does not.
+      const attrs = action === "GetQueueAttributes" && out.status === 200 && out.body && JSON.parse(out.body).Attributes;
+      if (attrs?.ApproximateNumberOfMessages && q) {
+        const inFlight = q.getAttributes(["ApproximateNumberOfMessagesNotVisible"]).ApproximateNumberOfMessagesNotVisible;
+        attrs.ApproximateNumberOfMessages = String(attrs.ApproximateNumberOfMessages - inFlight);
+        out.body = JSON.stringify({ Attributes: attrs });
+      }
+    }
+    if (out.status === 200 && !out.body) out.body = "{}"; // SDK v4 cannot parse an empty JSON reply
+  }
+  if (res.destroyed) return; // the client gave up (e.g. during a long poll)
+  res.writeHead(out.status, out.headers);
+  res.end(out.body);
+}
+
+const server = http.createServer((req, res) => handle(req, res).catch((err) => {
+  if (!res.headersSent) res.writeHead(500, { "content-type": JSON_CT });
+  res.end(JSON.stringify({ __type: "InternalError", message: String(err) }));
+}));
+server.on("error", (err) => { console.error(`sqs-emulator: ${err.message}`); process.exit(1); });
+server.listen(port, HOST, () => {
+  service.PORT = server.address().port; // queue URLs must carry the real port with --port 0
+  console.log(`sqs-emulator listening on http://${HOST}:${service.PORT}`);
+});
+for (const sig of ["SIGTERM", "SIGINT"]) {
+  process.on(sig, () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections(); // also ends keep-alive and long-poll connections
+    setTimeout(() => process.exit(0), 1000).unref(); // never hang a test run's teardown
+  });
+}
