@@ -27,6 +27,8 @@ public static class ApiHost
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
+        // The framework's per-request Information lines would cost more than the requests they describe.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddJsonConsole(options =>
         {
             // One JSON object per line with the request id from the hosting scope: what CloudWatch parses.
