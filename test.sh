@@ -16,7 +16,7 @@ trap 'trap - EXIT; stop_services' EXIT
 trap 'exit 130' INT TERM
 
 start_services
-export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$(pg_bin_dir)"
+export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$PG_BIN"
 status=0
 dotnet test "$ROOT/LambdaRecon.sln" -nologo "$@" || status=$?
 exit $status

@@ -63,8 +63,10 @@ pg_dir() {
   echo "$dir"
 }
 
+# Resolved once at start: the stop path runs inside an exit trap and should do as little as it can.
 start_postgres() {
   local bin dir; bin=$(pg_bin_dir); dir=$(pg_dir)
+  PG_BIN=$bin PG_HOME=$dir
   if [ ! -s "$dir/data/PG_VERSION" ]; then
     as_pg rm -rf "$dir/data"
     as_pg "$bin/initdb" -D "$dir/data" -U "$PG_USER" --auth=trust --encoding=UTF8 --locale=C >"$STATE_DIR/initdb.log" 2>&1 \
@@ -87,8 +89,8 @@ start_postgres() {
 psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -q "$@"; }
 
 stop_postgres() {
-  local bin dir; bin=$(pg_bin_dir); dir=$(pg_dir)
-  as_pg "$bin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true
+  [ -n "${PG_HOME:-}" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_HOME/data" stop -m fast >/dev/null 2>&1 || true
 }
 
 # Kills the process a pid file names, if it is still alive (a leftover of a killed run).
