@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace LambdaRecon.Infrastructure.Accounts;
+
+public sealed record Account(
+    string Id, string Currency, string Kind, long? OverdraftLimit, string Status, long Balance, JsonElement Metadata, DateTimeOffset CreatedAt);
+
+public enum AccountCreation
+{
+    Created,
+
+    /// <summary>The account existed with exactly these settings: a safe retry.</summary>
+    AlreadyExists,
+
+    /// <summary>The id is taken by an account with other settings.</summary>
+    Conflict,
+}
+
+public sealed class AccountStore(NpgsqlDataSource dataSource)
+{
+    private const string Columns = "id, currency, kind, overdraft_limit, status, balance, metadata, created_at";
+
+    /// <summary>
+    /// Creates an account, or recognises a retry of the same creation. The insert and the event are
+    /// one statement, so an account never exists without the record of who opened it.
+    /// </summary>
+    public async Task<(AccountCreation Result, Account Account)> CreateAsync(
+        string id, string currency, string kind, long? overdraftLimit, JsonElement? metadata, string actor, CancellationToken cancellationToken)
+    {
+        var metadataJson = metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : "{}";
+        await using var command = dataSource.CreateCommand(
+            $"""
+            WITH created AS (
+                INSERT INTO accounts (id, currency, kind, overdraft_limit, metadata)
+                VALUES (@id, @currency, @kind, @limit, @metadata::jsonb)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING {Columns}
+            ), opened AS (
+                INSERT INTO account_events (account_id, event, actor, detail)
+                SELECT id, 'account.created', @actor,
+                       jsonb_build_object('currency', currency, 'kind', kind, 'overdraft_limit', overdraft_limit)
+                  FROM created
+            )
+            SELECT true, {Columns} FROM created
+            UNION ALL
+            SELECT false, {Columns} FROM accounts WHERE id = @id AND NOT EXISTS (SELECT 1 FROM created)
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("currency", currency);
+        command.Parameters.AddWithValue("kind", kind);
+        command.Parameters.AddWithValue("limit", (object?)overdraftLimit ?? DBNull.Value);
+        command.Parameters.AddWithValue("metadata", metadataJson);
+        command.Parameters.AddWithValue("actor", actor);
+        Account? account;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                account = null;
+            }
+            else if (reader.GetBoolean(0))
+            {
+                return (AccountCreation.Created, Read(reader, 1));
+            }
+            else
+            {
+                account = Read(reader, 1);
+            }
+        }
+
+        // A concurrent creation of the same id committed after this statement's snapshot was taken.
+        account ??= await GetAsync(id, cancellationToken)
+            ?? throw new InvalidOperationException($"account {id} neither created nor found");
+
+        var same = account.Currency == currency && account.Kind == kind && account.OverdraftLimit == overdraftLimit
+            && JsonSameObject(account.Metadata, metadataJson);
+        return (same ? AccountCreation.AlreadyExists : AccountCreation.Conflict, account);
+    }
+
+    public async Task<Account?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader, 0) : null;
+    }
+
+    /// <summary>Closes an open account; a closed account takes no new postings but keeps its history.</summary>
+    public async Task<bool> CloseAsync(string id, string actor, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH closed AS (
+                UPDATE accounts SET status = 'closed', updated_at = now() WHERE id = @id AND status = 'open' RETURNING id
+            )
+            INSERT INTO account_events (account_id, event, actor) SELECT id, 'account.closed', @actor FROM closed
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("actor", actor);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static Account Read(NpgsqlDataReader reader, int first) => new(
+        reader.GetString(first),
+        reader.GetString(first + 1),
+        reader.GetString(first + 2),
+        reader.IsDBNull(first + 3) ? null : reader.GetInt64(first + 3),
+        reader.GetString(first + 4),
+        reader.GetInt64(first + 5),
+        JsonDocument.Parse(reader.GetString(first + 6)).RootElement.Clone(),
+        reader.GetFieldValue<DateTimeOffset>(first + 7));
+
+    // jsonb normalises key order and whitespace, so compare parsed values, not text.
+    private static bool JsonSameObject(JsonElement stored, string requested) =>
+        JsonElement.DeepEquals(stored, JsonDocument.Parse(requested).RootElement);
+}

@@ -1,0 +1,231 @@
+using LambdaRecon.Core.Ledger;
+using Npgsql;
+
+namespace LambdaRecon.Infrastructure.Ledger;
+
+/// <summary>The outcome of posting one transaction; <c>AlreadyFinal</c> when an earlier posting decided it.</summary>
+public sealed record PostingOutcome(Guid TransactionId, TransactionStatus Status, string? FailureCode, string? FailureReason, bool AlreadyFinal);
+
+/// <summary>
+/// Posts batches of transactions into the ledger: one database transaction and three round trips
+/// per batch, whatever its size. Round trip 1 records the transactions not yet known and locks the
+/// batch's transactions and accounts in id order (so concurrent batches cannot deadlock); the rules
+/// then run in memory; round trip 2 writes every outcome, every entry and each touched account's
+/// balance once; round trip 3 commits. The database's own triggers check the result again.
+/// </summary>
+public sealed class LedgerStore(NpgsqlDataSource dataSource)
+{
+    public async Task<IReadOnlyList<PostingOutcome>> PostBatchAsync(IReadOnlyList<TransactionRecord> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var (recorded, accounts, refundTargets) = await LockAsync(connection, batch, cancellationToken);
+
+        // A transaction already POSTED or FAILED keeps its outcome; so does a repeat inside the batch.
+        var outcomes = new Dictionary<Guid, PostingOutcome>();
+        var toPost = new List<TransactionRecord>();
+        foreach (var id in batch.Select(t => t.Id).Distinct())
+        {
+            var row = recorded[id];
+            if (row.Status == TransactionStatus.Accepted)
+            {
+                toPost.Add(row.Record);
+            }
+            else
+            {
+                outcomes[id] = new PostingOutcome(id, row.Status, row.FailureCode, row.FailureReason, AlreadyFinal: true);
+            }
+        }
+
+        var decisions = PostingRules.ApplyBatch(toPost, accounts, refundTargets);
+        foreach (var decision in decisions)
+        {
+            outcomes[decision.TransactionId] = new PostingOutcome(
+                decision.TransactionId,
+                decision.Posted ? TransactionStatus.Posted : TransactionStatus.Failed,
+                decision.FailureCode, decision.FailureReason, AlreadyFinal: false);
+        }
+
+        if (decisions.Count > 0)
+        {
+            await WriteAsync(connection, decisions, accounts.Values, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return batch.Select(t => outcomes[t.Id]).ToArray();
+    }
+
+    private sealed record RecordedTransaction(TransactionRecord Record, TransactionStatus Status, string? FailureCode, string? FailureReason);
+
+    private static async Task<(Dictionary<Guid, RecordedTransaction>, Dictionary<string, AccountState>, Dictionary<Guid, RefundTarget>)> LockAsync(
+        NpgsqlConnection connection, IReadOnlyList<TransactionRecord> batch, CancellationToken cancellationToken)
+    {
+        var accountIds = batch.SelectMany(t => new[] { t.SourceAccountId, t.DestinationAccountId }).Distinct().ToArray();
+        var originalIds = batch.Where(t => t.RefundOf is not null).Select(t => t.RefundOf!.Value).Distinct().ToArray();
+
+        await using var lockBatch = new NpgsqlBatch(connection);
+        lockBatch.BatchCommands.Add(Command(
+            """
+            INSERT INTO transactions (id, type, amount, currency, source_account_id, destination_account_id, refund_of, description)
+            SELECT * FROM unnest(@ids, @types, @amounts, @currencies, @sources, @destinations, @refund_ofs, @descriptions)
+            ON CONFLICT (id) DO NOTHING
+            """,
+            new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).ToArray()),
+            new NpgsqlParameter<string[]>("types", batch.Select(t => TypeText(t.Type)).ToArray()),
+            new NpgsqlParameter<long[]>("amounts", batch.Select(t => t.Amount).ToArray()),
+            new NpgsqlParameter<string[]>("currencies", batch.Select(t => t.Currency).ToArray()),
+            new NpgsqlParameter<string[]>("sources", batch.Select(t => t.SourceAccountId).ToArray()),
+            new NpgsqlParameter<string[]>("destinations", batch.Select(t => t.DestinationAccountId).ToArray()),
+            new NpgsqlParameter<Guid?[]>("refund_ofs", batch.Select(t => t.RefundOf).ToArray()),
+            new NpgsqlParameter<string?[]>("descriptions", batch.Select(t => t.Description).ToArray())));
+        lockBatch.BatchCommands.Add(Command(
+            $"SELECT {TransactionColumns} FROM transactions WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
+            new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).Distinct().ToArray())));
+        lockBatch.BatchCommands.Add(Command(
+            "SELECT id, currency, kind, overdraft_limit, status, balance, last_sequence FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
+            new NpgsqlParameter<string[]>("ids", accountIds)));
+        // The originals of the batch's refunds, and how much of each is refunded already. Their
+        // accounts are the refunds' own, locked above, so no concurrent batch can refund them meanwhile.
+        lockBatch.BatchCommands.Add(Command(
+            $"""
+            SELECT {TransactionColumns},
+                   (SELECT coalesce(sum(r.amount), 0) FROM transactions r WHERE r.refund_of = t.id AND r.status = 'POSTED')
+              FROM transactions t WHERE t.id = ANY(@ids)
+            """,
+            new NpgsqlParameter<Guid[]>("ids", originalIds)));
+
+        var recorded = new Dictionary<Guid, RecordedTransaction>();
+        var accounts = new Dictionary<string, AccountState>(StringComparer.Ordinal);
+        var refundTargets = new Dictionary<Guid, RefundTarget>();
+        await using (var reader = await lockBatch.ExecuteReaderAsync(cancellationToken))
+        {
+            // The INSERT returns no rows: the first result set is the locked transactions.
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = ReadTransaction(reader);
+                recorded[row.Record.Id] = row;
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var account = new AccountState(
+                    reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetString(4) == "open",
+                    reader.GetInt64(5), reader.GetInt64(6));
+                accounts[account.Id] = account;
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var row = ReadTransaction(reader);
+                refundTargets[row.Record.Id] = new RefundTarget(row.Record, row.Status, reader.GetInt64(TransactionColumnCount));
+            }
+        }
+
+        return (recorded, accounts, refundTargets);
+    }
+
+    private static async Task WriteAsync(
+        NpgsqlConnection connection, IReadOnlyList<PostingDecision> decisions, IEnumerable<AccountState> accounts, CancellationToken cancellationToken)
+    {
+        var entries = decisions.Where(d => d.Posted).SelectMany(d => new[] { d.Debit!, d.Credit! }).ToArray();
+        var touched = entries.Select(e => e.AccountId).ToHashSet(StringComparer.Ordinal);
+        var changed = accounts.Where(a => touched.Contains(a.Id)).ToArray();
+
+        await using var writeBatch = new NpgsqlBatch(connection);
+        // Status first: the entries' trigger accepts legs of POSTED transactions only.
+        writeBatch.BatchCommands.Add(Command(
+            """
+            UPDATE transactions t
+               SET status = v.status, failure_code = v.code, failure_reason = v.reason,
+                   posted_at = CASE WHEN v.status = 'POSTED' THEN now() END,
+                   failed_at = CASE WHEN v.status = 'FAILED' THEN now() END
+              FROM unnest(@ids, @statuses, @codes, @reasons) AS v(id, status, code, reason)
+             WHERE t.id = v.id
+            """,
+            new NpgsqlParameter<Guid[]>("ids", decisions.Select(d => d.TransactionId).ToArray()),
+            new NpgsqlParameter<string[]>("statuses", decisions.Select(d => d.Posted ? "POSTED" : "FAILED").ToArray()),
+            new NpgsqlParameter<string?[]>("codes", decisions.Select(d => d.FailureCode).ToArray()),
+            new NpgsqlParameter<string?[]>("reasons", decisions.Select(d => d.FailureReason).ToArray())));
+        if (entries.Length > 0)
+        {
+            writeBatch.BatchCommands.Add(Command(
+                """
+                INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+                SELECT * FROM unnest(@transactions, @accounts, @amounts, @currencies, @balances, @sequences)
+                """,
+                new NpgsqlParameter<Guid[]>("transactions", entries.Select(e => e.TransactionId).ToArray()),
+                new NpgsqlParameter<string[]>("accounts", entries.Select(e => e.AccountId).ToArray()),
+                new NpgsqlParameter<long[]>("amounts", entries.Select(e => e.Amount).ToArray()),
+                new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
+                new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
+                new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
+            // One update per touched account per batch, however many transfers touched it.
+            writeBatch.BatchCommands.Add(Command(
+                """
+                UPDATE accounts a SET balance = v.balance, last_sequence = v.sequence, updated_at = now()
+                  FROM unnest(@ids, @balances, @sequences) AS v(id, balance, sequence)
+                 WHERE a.id = v.id
+                """,
+                new NpgsqlParameter<string[]>("ids", changed.Select(a => a.Id).ToArray()),
+                new NpgsqlParameter<long[]>("balances", changed.Select(a => a.Balance).ToArray()),
+                new NpgsqlParameter<long[]>("sequences", changed.Select(a => a.LastSequence).ToArray())));
+        }
+
+        await writeBatch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private const string TransactionColumns =
+        "id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, description, failure_code, failure_reason";
+
+    private const int TransactionColumnCount = 11;
+
+    private static RecordedTransaction ReadTransaction(NpgsqlDataReader reader) => new(
+        new TransactionRecord(
+            reader.GetGuid(0), ParseType(reader.GetString(1)), reader.GetInt64(3), reader.GetString(4),
+            reader.GetString(5), reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetGuid(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8)),
+        ParseStatus(reader.GetString(2)),
+        reader.IsDBNull(9) ? null : reader.GetString(9),
+        reader.IsDBNull(10) ? null : reader.GetString(10));
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    public static string TypeText(TransactionType type) => type switch
+    {
+        TransactionType.Transfer => "transfer",
+        TransactionType.Refund => "refund",
+        TransactionType.Adjustment => "adjustment",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public static TransactionType ParseType(string text) => text switch
+    {
+        "transfer" => TransactionType.Transfer,
+        "refund" => TransactionType.Refund,
+        "adjustment" => TransactionType.Adjustment,
+        _ => throw new InvalidOperationException($"unknown transaction type '{text}'"),
+    };
+
+    public static TransactionStatus ParseStatus(string text) => text switch
+    {
+        "ACCEPTED" => TransactionStatus.Accepted,
+        "POSTED" => TransactionStatus.Posted,
+        "FAILED" => TransactionStatus.Failed,
+        _ => throw new InvalidOperationException($"unknown transaction status '{text}'"),
+    };
+}
