@@ -45,10 +45,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     failure_reason         text,
     amount                 bigint      NOT NULL CHECK (amount > 0),
     currency               char(3)     NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-    -- No foreign keys here: a transaction naming an unknown account is recorded and then FAILED.
+    -- No foreign keys here: a transaction naming an unknown account or original is recorded and then FAILED.
     source_account_id      text        NOT NULL,
     destination_account_id text        NOT NULL,
-    refund_of              uuid        REFERENCES transactions (id),
+    refund_of              uuid,
     description            text,
     metadata               jsonb       NOT NULL DEFAULT '{}'::jsonb,
     message_id             text,

@@ -104,4 +104,5 @@ public static class FailureCodes
     public const string RefundMismatch = "refund_mismatch";
     public const string AdjustmentWithoutSuspense = "adjustment_without_suspense_account";
     public const string AdjustmentWithoutReason = "adjustment_without_reason";
+    public const string SuspenseReserved = "suspense_account_reserved";
 }

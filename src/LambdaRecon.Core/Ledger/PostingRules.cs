@@ -68,6 +68,12 @@ public static class PostingRules
             }
         }
 
+        if (transaction.Type != TransactionType.Adjustment && (source.IsSuspense || destination.IsSuspense))
+        {
+            return PostingDecision.Fail(id, FailureCodes.SuspenseReserved,
+                $"account '{(source.IsSuspense ? source : destination).Id}' is a suspense account: only adjustments move money there");
+        }
+
         var refused = transaction.Type switch
         {
             TransactionType.Refund => CheckRefund(transaction, refundTarget),
