@@ -4,7 +4,7 @@ using Npgsql;
 namespace LambdaRecon.Infrastructure.Accounts;
 
 public sealed record Account(
-    string Id, string Currency, string Kind, long? OverdraftLimit, string Status, long Balance, JsonElement Metadata, DateTimeOffset CreatedAt);
+    string Id, string Currency, string Kind, long? OverdraftLimit, string Status, JsonElement Metadata, DateTimeOffset CreatedAt);
 
 public enum AccountCreation
 {
@@ -19,7 +19,7 @@ public enum AccountCreation
 
 public sealed class AccountStore(NpgsqlDataSource dataSource)
 {
-    private const string Columns = "id, currency, kind, overdraft_limit, status, balance, metadata, created_at";
+    private const string Columns = "id, currency, kind, overdraft_limit, status, metadata, created_at";
 
     /// <summary>
     /// Creates an account, or recognises a retry of the same creation. The insert and the event are
@@ -107,9 +107,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         reader.GetString(first + 2),
         reader.IsDBNull(first + 3) ? null : reader.GetInt64(first + 3),
         reader.GetString(first + 4),
-        reader.GetInt64(first + 5),
-        JsonDocument.Parse(reader.GetString(first + 6)).RootElement.Clone(),
-        reader.GetFieldValue<DateTimeOffset>(first + 7));
+        JsonDocument.Parse(reader.GetString(first + 5)).RootElement.Clone(),
+        reader.GetFieldValue<DateTimeOffset>(first + 6));
 
     // jsonb normalises key order and whitespace, so compare parsed values, not text.
     private static bool JsonSameObject(JsonElement stored, string requested) =>

@@ -22,7 +22,13 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
     public async Task<Balance?> GetBalanceAsync(string accountId, DateTimeOffset? at, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(at is null
-            ? "SELECT currency, balance, now() FROM accounts WHERE id = @id"
+            ? """
+              SELECT a.currency,
+                     coalesce((SELECT e.balance_after FROM ledger_entries e
+                                WHERE e.account_id = a.id ORDER BY e.sequence DESC LIMIT 1), 0),
+                     now()
+                FROM accounts a WHERE a.id = @id
+              """
             : """
               SELECT a.currency,
                      coalesce((SELECT e.balance_after FROM ledger_entries e

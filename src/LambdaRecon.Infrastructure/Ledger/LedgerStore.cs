@@ -10,8 +10,9 @@ public sealed record PostingOutcome(Guid TransactionId, TransactionStatus Status
 /// Posts batches of transactions into the ledger: one database transaction and three round trips
 /// per batch, whatever its size. Round trip 1 records the transactions not yet known and locks the
 /// batch's transactions and accounts in id order (so concurrent batches cannot deadlock); the rules
-/// then run in memory; round trip 2 writes every outcome, every entry and each touched account's
-/// balance once; round trip 3 commits. The database's own triggers check the result again.
+/// then run in memory; round trip 2 writes every outcome and every entry, set-based; round trip 3
+/// commits. A hot account costs one lock per batch and no update at all: its balance is its last
+/// entry's balance_after. The database's own triggers check the result again.
 /// </summary>
 public sealed class LedgerStore(NpgsqlDataSource dataSource)
 {
@@ -54,7 +55,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
 
         if (decisions.Count > 0)
         {
-            await WriteAsync(connection, decisions, accounts.Values, cancellationToken);
+            await WriteAsync(connection, decisions, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -88,7 +89,18 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             $"SELECT {TransactionColumns} FROM transactions WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
             new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).Distinct().ToArray())));
         lockBatch.BatchCommands.Add(Command(
-            "SELECT id, currency, kind, overdraft_limit, status, balance, last_sequence FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
+            "SELECT id, currency, kind, overdraft_limit, status FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
+            new NpgsqlParameter<string[]>("ids", accountIds)));
+        // An account's balance and sequence are those of its last entry. They are read by a statement
+        // of their own, after the locks are held: in READ COMMITTED each statement sees what committed
+        // before it began, while a locking statement that had to wait still sees its starting snapshot.
+        lockBatch.BatchCommands.Add(Command(
+            """
+            SELECT a.id, last.balance_after, last.sequence
+              FROM unnest(@ids) AS a(id)
+              CROSS JOIN LATERAL (SELECT e.balance_after, e.sequence FROM ledger_entries e
+                                   WHERE e.account_id = a.id ORDER BY e.sequence DESC LIMIT 1) last
+            """,
             new NpgsqlParameter<string[]>("ids", accountIds)));
         // The originals of the batch's refunds, and how much of each is refunded already. Their
         // accounts are the refunds' own, locked above, so no concurrent batch can refund them meanwhile.
@@ -117,9 +129,18 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             {
                 var account = new AccountState(
                     reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetString(4) == "open",
-                    reader.GetInt64(5), reader.GetInt64(6));
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetString(4) == "open", balance: 0, lastSequence: 0);
                 accounts[account.Id] = account;
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (accounts.TryGetValue(reader.GetString(0), out var account))
+                {
+                    account.Balance = reader.GetInt64(1);
+                    account.LastSequence = reader.GetInt64(2);
+                }
             }
 
             await reader.NextResultAsync(cancellationToken);
@@ -133,12 +154,9 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         return (recorded, accounts, refundTargets);
     }
 
-    private static async Task WriteAsync(
-        NpgsqlConnection connection, IReadOnlyList<PostingDecision> decisions, IEnumerable<AccountState> accounts, CancellationToken cancellationToken)
+    private static async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<PostingDecision> decisions, CancellationToken cancellationToken)
     {
         var entries = decisions.Where(d => d.Posted).SelectMany(d => new[] { d.Debit!, d.Credit! }).ToArray();
-        var touched = entries.Select(e => e.AccountId).ToHashSet(StringComparer.Ordinal);
-        var changed = accounts.Where(a => touched.Contains(a.Id)).ToArray();
 
         await using var writeBatch = new NpgsqlBatch(connection);
         // Status first: the entries' trigger accepts legs of POSTED transactions only.
@@ -168,16 +186,6 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
                 new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
                 new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
                 new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
-            // One update per touched account per batch, however many transfers touched it.
-            writeBatch.BatchCommands.Add(Command(
-                """
-                UPDATE accounts a SET balance = v.balance, last_sequence = v.sequence, updated_at = now()
-                  FROM unnest(@ids, @balances, @sequences) AS v(id, balance, sequence)
-                 WHERE a.id = v.id
-                """,
-                new NpgsqlParameter<string[]>("ids", changed.Select(a => a.Id).ToArray()),
-                new NpgsqlParameter<long[]>("balances", changed.Select(a => a.Balance).ToArray()),
-                new NpgsqlParameter<long[]>("sequences", changed.Select(a => a.LastSequence).ToArray())));
         }
 
         await writeBatch.ExecuteNonQueryAsync(cancellationToken);

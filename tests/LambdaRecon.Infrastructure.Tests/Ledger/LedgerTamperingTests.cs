@@ -60,7 +60,6 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
             VALUES ('{id}', 'transfer', 'POSTED', 100, 'USD', '{alice}', '{bob}', now());
             INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
             VALUES ('{id}', '{bob}', 100, 'USD', 500, 2);
-            UPDATE accounts SET balance = 500, last_sequence = 2 WHERE id = '{bob}';
             COMMIT;
             """);
 
@@ -83,13 +82,23 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
     }
 
     [Fact]
-    public async Task Changing_a_balance_without_entries_is_refused_at_commit()
+    public async Task A_balance_after_that_is_not_the_running_sum_is_refused()
     {
-        var (alice, _, _) = await PostedPaymentAsync();
+        var (alice, bob, _) = await PostedPaymentAsync();
+        var id = Guid.NewGuid();
 
-        var error = await RefusedAsync($"UPDATE accounts SET balance = balance + 1000000 WHERE id = '{alice}'");
+        var error = await RefusedAsync(
+            $"""
+            BEGIN;
+            INSERT INTO transactions (id, type, status, amount, currency, source_account_id, destination_account_id, posted_at)
+            VALUES ('{id}', 'transfer', 'POSTED', 100, 'USD', '{alice}', '{bob}', now());
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+            VALUES ('{id}', '{alice}', -100, 'USD', 1000500, 3), ('{id}', '{bob}', 100, 'USD', 500, 2);
+            COMMIT;
+            """);
 
-        Assert.Contains("does not match its entries", error.MessageText, StringComparison.Ordinal);
+        Assert.Contains("does not continue", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal(600, await ledger.BalanceAsync(alice));
     }
 
     [Fact]
@@ -97,7 +106,7 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
     {
         var (_, _, payment) = await PostedPaymentAsync();
 
-        var error = await RefusedAsync($"UPDATE transactions SET status = 'FAILED', failed_at = now(), failure_code = 'x' WHERE id = '{payment.Id}'");
+        var error = await RefusedAsync($"UPDATE transactions SET status = 'FAILED', posted_at = NULL, failed_at = now(), failure_code = 'x' WHERE id = '{payment.Id}'");
 
         Assert.Contains("already POSTED", error.MessageText, StringComparison.Ordinal);
     }

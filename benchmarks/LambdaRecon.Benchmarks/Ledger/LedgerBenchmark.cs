@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using LambdaRecon.Core.Ledger;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Ledger;
+using Npgsql;
+
+namespace LambdaRecon.Benchmarks.Ledger;
+
+/// <summary>
+/// Posts N transfers through LedgerStore at batch sizes 1, 10, 100 and 1000, with uniform accounts
+/// and with one hot account on one side of half the transfers, from several connections at once.
+/// </summary>
+public static class LedgerBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new Options(args);
+        var transfers = options.Number("transfers", 50_000);
+        var accountCount = options.Number("accounts", 1_000);
+        var concurrency = options.Number("concurrency", 2);
+        var connectionString = Environment.GetEnvironmentVariable("DATABASE_URL")
+            ?? throw new InvalidOperationException("DATABASE_URL is not set: run through ./bench.sh ledger");
+
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var store = new LedgerStore(dataSource);
+        var accounts = new AccountStore(dataSource);
+        var run = "b" + Guid.NewGuid().ToString("N")[..8];
+        var ids = new string[accountCount];
+        for (var i = 0; i < accountCount; i++)
+        {
+            // No overdraft limit: every transfer posts, so the numbers measure posting, not refusals.
+            ids[i] = $"{run}-{i}";
+            await accounts.CreateAsync(ids[i], "USD", AccountKinds.Customer, null, null, "benchmark", CancellationToken.None);
+        }
+
+        Console.WriteLine($"| batch | accounts | transfers | transfers/s | p50 batch ms | p99 batch ms |");
+        Console.WriteLine($"|---:|---|---:|---:|---:|---:|");
+        foreach (var batchSize in new[] { 1, 10, 100, 1000 })
+        {
+            foreach (var hot in new[] { false, true })
+            {
+                // Batch size 1 is one commit per transfer: a tenth of the transfers tells the same story.
+                var count = batchSize == 1 ? transfers / 10 : transfers;
+                var (perSecond, latencies) = await PostAsync(store, ids, count, batchSize, hot, concurrency);
+                Console.WriteLine(
+                    $"| {batchSize} | {(hot ? "hot (50% on one)" : "uniform")} | {count} | {perSecond:N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 99)} |");
+            }
+        }
+
+        return 0;
+    }
+
+    private static async Task<(long PerSecond, List<long> LatenciesMicroseconds)> PostAsync(
+        LedgerStore store, string[] ids, int count, int batchSize, bool hot, int concurrency)
+    {
+        var random = new Random(batchSize * 2 + (hot ? 1 : 0));
+        var batches = new List<TransactionRecord[]>();
+        for (var done = 0; done < count; done += batchSize)
+        {
+            var batch = new TransactionRecord[Math.Min(batchSize, count - done)];
+            for (var i = 0; i < batch.Length; i++)
+            {
+                var from = hot && random.Next(2) == 0 ? 0 : random.Next(1, ids.Length);
+                var to = random.Next(1, ids.Length);
+                to = to == from ? (to % (ids.Length - 1)) + 1 : to;
+                batch[i] = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]);
+            }
+
+            batches.Add(batch);
+        }
+
+        var latencies = new List<long>(batches.Count);
+        var next = -1;
+        var total = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < batches.Count)
+            {
+                var watch = Stopwatch.StartNew();
+                var outcomes = await store.PostBatchAsync(batches[index], CancellationToken.None);
+                var micros = watch.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
+                if (outcomes.Any(o => o.Status != TransactionStatus.Posted))
+                {
+                    throw new InvalidOperationException("a benchmark transfer did not post");
+                }
+
+                lock (latencies)
+                {
+                    latencies.Add(micros);
+                }
+            }
+        })));
+        var perSecond = count * Stopwatch.Frequency / Math.Max(1, total.ElapsedTicks);
+        return (perSecond, latencies);
+    }
+}
