@@ -22,7 +22,7 @@ public sealed record ApiGatewayHttpRequest
 
     public IReadOnlyList<string>? Cookies { get; init; }
 
-    /// <summary>Names in lower case, as API Gateway forwards them.</summary>
+    /// <summary>API Gateway forwards the names in lower case; a repeated header arrives as one, comma-joined.</summary>
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
 
     public IReadOnlyDictionary<string, string>? QueryStringParameters { get; init; }
