@@ -1,0 +1,28 @@
+using Amazon.SQS;
+using Amazon.SQS.Model;
+
+namespace LambdaRecon.Infrastructure.Queue;
+
+/// <summary>
+/// Publishes transactions to the FIFO queue. The message group is the source account, so one
+/// account's transactions post in the order they were accepted while different accounts proceed
+/// in parallel; the deduplication id is the transaction id, so a retried publish within SQS's
+/// five-minute window is dropped by SQS itself (and after it, by the worker's idempotent posting).
+/// </summary>
+public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
+{
+    /// <returns>The SQS message id.</returns>
+    public async Task<string> PublishAsync(TransactionMessage message, CancellationToken cancellationToken)
+    {
+        var response = await sqs.SendMessageAsync(
+            new SendMessageRequest
+            {
+                QueueUrl = queueUrl,
+                MessageBody = message.ToJson(),
+                MessageGroupId = message.SourceAccountId,
+                MessageDeduplicationId = message.TransactionId.ToString("N"),
+            },
+            cancellationToken);
+        return response.MessageId;
+    }
+}
