@@ -229,3 +229,33 @@ CREATE CONSTRAINT TRIGGER transactions_refund_cap
     AFTER INSERT OR UPDATE OF status ON transactions DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.type = 'refund' AND NEW.status = 'POSTED')
     EXECUTE FUNCTION transactions_check_refund_cap();
+
+-- ─── API clients and their keys ────────────────────────────────────────────────────────────────
+-- A key is stored only as its SHA-256; key_id (the first 16 hex digits of that hash) finds the row,
+-- and the full hash is then compared in constant time by the API.
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id      text        PRIMARY KEY,
+    key_hash    bytea       NOT NULL,
+    client_id   text        NOT NULL,
+    scopes      text[]      NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);
+
+-- ─── Idempotency keys: the durable record (Redis only caches the responses) ─────────────────────
+-- One row per (client, key). request_hash is the SHA-256 of the canonical request; lease_until is
+-- how long the request that holds the key may work before a retry may take over (a crash, or an
+-- SQS outage, releases it); response_* is what a replay answers once the request completed.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    client_id       text        NOT NULL,
+    key             text        NOT NULL,
+    request_hash    bytea       NOT NULL,
+    transaction_id  uuid        NOT NULL,
+    lease_until     timestamptz,
+    response_status int,
+    response_body   text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    completed_at    timestamptz,
+    PRIMARY KEY (client_id, key)
+);
+CREATE INDEX IF NOT EXISTS idempotency_keys_transaction ON idempotency_keys (transaction_id);

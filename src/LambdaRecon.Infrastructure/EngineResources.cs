@@ -37,6 +37,8 @@ public sealed class EngineResources : IAsyncDisposable
         redisOptions.ConnectTimeout = 2000;
         redisOptions.SyncTimeout = 1000;
         redisOptions.AsyncTimeout = 1000;
+        // INFO (memory used, for /api/v1/cache/stats) is an admin command to StackExchange.Redis.
+        redisOptions.AllowAdmin = true;
         _redis = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(redisOptions));
     }
 

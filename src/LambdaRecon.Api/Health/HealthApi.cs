@@ -1,6 +1,12 @@
+using System.Diagnostics;
+using Amazon.SQS.Model;
+using LambdaRecon.Api.Auth;
 using LambdaRecon.Infrastructure;
+using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Health;
+using LambdaRecon.Infrastructure.Transactions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using StackExchange.Redis;
 
 namespace LambdaRecon.Api.Health;
 
@@ -14,7 +20,74 @@ public static class HealthApi
         var api = app.MapGroup("/api/v1").WithTags("Monitoring");
         api.MapGet("/health", Health).WithName("Health");
         api.MapGet("/ready", ReadyAsync).WithName("Ready");
+        api.MapGet("/queue/stats", QueueStatsAsync).WithName("QueueStats").RequireScope(ApiScopes.LedgerRead);
+        api.MapGet("/cache/stats", CacheStatsAsync).WithName("CacheStats").RequireScope(ApiScopes.LedgerRead);
     }
+
+    /// <summary>Approximate depths of the transactions queue and its DLQ, as SQS reports them.</summary>
+    public static async Task<IResult> QueueStatsAsync(EngineResources resources, CancellationToken cancellationToken)
+    {
+        async Task<QueueStats> StatsAsync(string url)
+        {
+            var attributes = await resources.Sqs.GetQueueAttributesAsync(
+                new GetQueueAttributesRequest
+                {
+                    QueueUrl = url,
+                    AttributeNames = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+                },
+                cancellationToken);
+            return new QueueStats(
+                url, attributes.ApproximateNumberOfMessages, attributes.ApproximateNumberOfMessagesNotVisible,
+                attributes.ApproximateNumberOfMessagesDelayed);
+        }
+
+        // SQS has no oldest-message age outside CloudWatch; the oldest transaction not yet posted is the age that matters.
+        await using var oldest = resources.DataSource.CreateCommand(
+            "SELECT extract(epoch FROM now() - min(accepted_at))::bigint FROM transactions WHERE status = 'ACCEPTED'");
+        var oldestSeconds = await oldest.ExecuteScalarAsync(cancellationToken) is long seconds ? seconds : (long?)null;
+        try
+        {
+            var stats = await Task.WhenAll(StatsAsync(resources.Settings.QueueUrl), StatsAsync(resources.Settings.DlqUrl));
+            return TypedResults.Ok(new QueueStatsResponse(stats[0], stats[1], oldestSeconds));
+        }
+        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        {
+            return Problems.Problem.Of(StatusCodes.Status503ServiceUnavailable, "queue-unavailable", "The queue is unavailable", e.Message);
+        }
+    }
+
+    /// <summary>Redis as the idempotency fast path sees it; a Redis that is down is reported, not fatal.</summary>
+    public static async Task<Ok<CacheStatsResponse>> CacheStatsAsync(EngineResources resources, IdempotencyCache cache)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var redis = await resources.RedisAsync();
+            await redis.GetDatabase().PingAsync();
+            var latency = watch.ElapsedMilliseconds;
+            var server = redis.GetServers()[0];
+            long keys = 0;
+            await foreach (var _ in server.KeysAsync(pattern: IdempotencyCache.KeyPrefix + "*", pageSize: 1000))
+            {
+                keys++;
+            }
+
+            var memory = (await server.InfoAsync("memory")).SelectMany(g => g).FirstOrDefault(p => p.Key == "used_memory").Value;
+            return TypedResults.Ok(new CacheStatsResponse(true, latency, keys, cache.Hits, cache.Misses,
+                long.TryParse(memory, out var bytes) ? bytes : null, (long)cache.Ttl.TotalSeconds, null));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return TypedResults.Ok(new CacheStatsResponse(false, watch.ElapsedMilliseconds, null, cache.Hits, cache.Misses, null, (long)cache.Ttl.TotalSeconds, e.Message));
+        }
+    }
+
+    public sealed record QueueStats(string QueueUrl, long Visible, long InFlight, long Delayed);
+
+    public sealed record QueueStatsResponse(QueueStats Queue, QueueStats DeadLetterQueue, long? OldestUnpostedSeconds);
+
+    public sealed record CacheStatsResponse(
+        bool Reachable, long LatencyMs, long? Keys, long Hits, long Misses, long? UsedMemoryBytes, long TtlSeconds, string? Error);
 
     /// <summary>Liveness: answers without touching any dependency.</summary>
     public static Ok<HealthResponse> Health() => TypedResults.Ok(new HealthResponse("ok", DateTimeOffset.UtcNow));

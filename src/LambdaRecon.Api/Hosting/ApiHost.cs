@@ -1,7 +1,15 @@
 using System.Text.Json;
+using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Queue;
+using LambdaRecon.Infrastructure.Transactions;
+using Scalar.AspNetCore;
 
 namespace LambdaRecon.Api.Hosting;
 
@@ -40,14 +48,37 @@ public static class ApiHost
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddOpenApi();
         builder.Services.AddSingleton(sp =>
             new EngineResources(EngineSettings.From(name => sp.GetRequiredService<IConfiguration>()[name])));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<EngineResources>().DataSource);
+        builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<LedgerReader>();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<TransactionIntake>();
+        builder.Services.AddSingleton<TransactionReader>();
+        builder.Services.AddSingleton<AcceptServices>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var resources = sp.GetRequiredService<EngineResources>();
+            return new TransactionPublisher(resources.Sqs, resources.Settings.QueueUrl);
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            // Replays are served from Redis for 24 h unless LAMBDARECON_IDEMPOTENCY_TTL_HOURS says otherwise.
+            var hours = int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_IDEMPOTENCY_TTL_HOURS"], out var h) && h > 0 ? h : 24;
+            return new IdempotencyCache(sp.GetRequiredService<EngineResources>(), TimeSpan.FromHours(hours));
+        });
     }
 
     public static void MapApplication(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapScalarApiReference();
         app.MapHealthApi();
+        app.MapTransactionsApi();
+        app.MapAccountsApi();
     }
 }

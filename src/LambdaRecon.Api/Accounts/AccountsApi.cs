@@ -1,0 +1,205 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Core.Ledger;
+using LambdaRecon.Core.Monetary;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Ledger;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LambdaRecon.Api.Accounts;
+
+public sealed record AccountResponse(
+    string AccountId, string Currency, string Kind, string? OverdraftLimit, string Status, string Balance, long BalanceMinor,
+    JsonElement Metadata, DateTimeOffset CreatedAt);
+
+public sealed record BalanceResponse(string AccountId, string Currency, string Balance, long BalanceMinor, DateTimeOffset AsOf);
+
+public sealed record LedgerEntryResponse(
+    long EntryId, Guid TransactionId, string Type, string Amount, long AmountMinor, string BalanceAfter, long BalanceAfterMinor,
+    long Sequence, DateTimeOffset PostedAt, string? Description);
+
+public sealed record LedgerPageResponse(string AccountId, string Currency, IReadOnlyList<LedgerEntryResponse> Entries, string? NextCursor);
+
+public sealed record AuditTrailResponse(string AccountId, IReadOnlyList<AuditEvent> Events);
+
+public static partial class AccountsApi
+{
+    public static void MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/accounts").WithTags("Accounts");
+        api.MapPost("/", CreateAsync).WithName("CreateAccount").RequireScope(ApiScopes.TransactionsWrite)
+            .Produces<AccountResponse>(201).Produces<AccountResponse>(200).ProducesProblem(400).ProducesProblem(409);
+        api.MapGet("/{accountId}", GetAsync).WithName("GetAccount").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
+        api.MapGet("/{accountId}/balance", GetBalanceAsync).WithName("GetBalance").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
+        api.MapGet("/{accountId}/ledger", GetLedgerAsync).WithName("GetLedger").RequireScope(ApiScopes.LedgerRead);
+        api.MapGet("/{accountId}/audit-trail", GetAuditTrailAsync).WithName("GetAuditTrail").RequireScope(ApiScopes.LedgerRead);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    private static partial Regex AccountIdPattern();
+
+    public static ProblemHttpResult? CheckAccountId(string? id, string field) =>
+        id is null
+            ? Problem.Validation(field, $"'{field}' is required")
+            : AccountIdPattern().IsMatch(id) ? null : Problem.Validation(field, $"'{id}' is not an account id: 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+
+    /// <summary>Opens an account; the same body again is a safe retry (200), another body for the id a conflict (409).</summary>
+    public static async Task<IResult> CreateAsync(HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        if (JsonBody.RefuseUnknown(body, "", "account_id", "currency", "overdraft_limit", "kind", "metadata") is { } unknown)
+        {
+            return unknown;
+        }
+
+        var (id, p1) = JsonBody.OptionalString(body, "account_id", "");
+        var (currencyCode, p2) = JsonBody.OptionalString(body, "currency", "");
+        var (kind, p3) = JsonBody.OptionalString(body, "kind", "");
+        var (metadata, p4) = JsonBody.OptionalObject(body, "metadata", "");
+        if ((p1 ?? p2 ?? p3 ?? p4 ?? CheckAccountId(id, "account_id")) is { } problem)
+        {
+            return problem;
+        }
+
+        if (!Currency.TryGet(currencyCode, out var currency))
+        {
+            return Problem.Validation("currency", currencyCode is null ? "'currency' is required, e.g. \"USD\"" : $"'{currencyCode}' is not an ISO 4217 currency code");
+        }
+
+        kind ??= AccountKinds.Customer;
+        if (!AccountKinds.All.Contains(kind))
+        {
+            return Problem.Validation("kind", $"'{kind}' is not an account kind: {string.Join(", ", AccountKinds.All)}");
+        }
+
+        // "0" (the default) never below zero; null no limit (funding, settlement and fee accounts); else a major-unit string.
+        long? limit = 0;
+        if (body.TryGetProperty("overdraft_limit", out var limitElement))
+        {
+            if (limitElement.ValueKind == JsonValueKind.Null)
+            {
+                limit = null;
+            }
+            else if (limitElement.ValueKind != JsonValueKind.String || !Money.TryParse(limitElement.GetString(), currency, out var money, out _) || money.Minor < 0)
+            {
+                return Problem.Validation("overdraft_limit", $"'overdraft_limit' must be null or a non-negative amount in {currency.Code} as a string, e.g. \"100.00\"");
+            }
+            else
+            {
+                limit = money.Minor;
+            }
+        }
+
+        var (result, account) = await accounts.CreateAsync(id!, currency.Code, kind, limit, metadata, http.Client().ClientId, cancellationToken);
+        if (result == AccountCreation.Conflict)
+        {
+            return Problem.Of(StatusCodes.Status409Conflict, "account-exists", "The account exists with other settings",
+                $"account '{id}' already exists as {account.Currency} {account.Kind} with other settings", "account_id");
+        }
+
+        var response = await ResponseAsync(account, ledger, cancellationToken);
+        return result == AccountCreation.Created
+            ? TypedResults.Created($"/api/v1/accounts/{Uri.EscapeDataString(account.Id)}", response)
+            : TypedResults.Ok(response);
+    }
+
+    public static async Task<IResult> GetAsync(string accountId, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        var account = await accounts.GetAsync(accountId, cancellationToken);
+        return account is null ? UnknownAccount(accountId) : TypedResults.Ok(await ResponseAsync(account, ledger, cancellationToken));
+    }
+
+    /// <summary>The balance now, or at <paramref name="at"/> (an ISO 8601 instant).</summary>
+    public static async Task<IResult> GetBalanceAsync(string accountId, string? at, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? instant = null;
+        if (at is not null)
+        {
+            if (!DateTimeOffset.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return Problem.Validation("at", $"'{at}' is not an ISO 8601 instant such as 2026-11-24T12:00:00Z");
+            }
+
+            instant = parsed;
+        }
+
+        var balance = await ledger.GetBalanceAsync(accountId, instant, cancellationToken);
+        if (balance is null)
+        {
+            return UnknownAccount(accountId);
+        }
+
+        var money = new Money(balance.Minor, Currency.Of(balance.Currency));
+        return TypedResults.Ok(new BalanceResponse(accountId, balance.Currency, money.ToDecimalString(), balance.Minor, balance.AsOf));
+    }
+
+    /// <summary>Entries newest first, <c>limit</c> (1–500, default 50) at a time; follow <c>next_cursor</c>.</summary>
+    public static async Task<IResult> GetLedgerAsync(
+        string accountId, int? limit, string? cursor, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > LedgerReader.MaxPageSize)
+        {
+            return Problem.Validation("limit", $"'limit' must be between 1 and {LedgerReader.MaxPageSize}");
+        }
+
+        var account = await accounts.GetAsync(accountId, cancellationToken);
+        if (account is null)
+        {
+            return UnknownAccount(accountId);
+        }
+
+        LedgerPage page;
+        try
+        {
+            page = await ledger.GetEntriesAsync(accountId, limit ?? 50, cursor, cancellationToken);
+        }
+        catch (FormatException)
+        {
+            return Problem.Validation("cursor", "the cursor is not one this API returned: start again without it");
+        }
+
+        var currency = Currency.Of(account.Currency);
+        string Text(long minor) => new Money(minor, currency).ToDecimalString();
+        return TypedResults.Ok(new LedgerPageResponse(
+            accountId, account.Currency,
+            page.Entries.Select(e => new LedgerEntryResponse(e.Id, e.TransactionId, e.Type, Text(e.Amount), e.Amount, Text(e.BalanceAfter), e.BalanceAfter,
+                e.Sequence, e.PostedAt, e.Description)).ToArray(),
+            page.NextCursor));
+    }
+
+    public static async Task<IResult> GetAuditTrailAsync(
+        string accountId, int? limit, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > LedgerReader.MaxPageSize)
+        {
+            return Problem.Validation("limit", $"'limit' must be between 1 and {LedgerReader.MaxPageSize}");
+        }
+
+        if (await accounts.GetAsync(accountId, cancellationToken) is null)
+        {
+            return UnknownAccount(accountId);
+        }
+
+        return TypedResults.Ok(new AuditTrailResponse(accountId, await ledger.GetAuditTrailAsync(accountId, limit ?? 100, cancellationToken)));
+    }
+
+    private static ProblemHttpResult UnknownAccount(string accountId) => Problem.NotFound("Account", $"account '{accountId}' does not exist");
+
+    private static async Task<AccountResponse> ResponseAsync(Account account, LedgerReader ledger, CancellationToken cancellationToken)
+    {
+        var currency = Currency.Of(account.Currency);
+        var balance = (await ledger.GetBalanceAsync(account.Id, null, cancellationToken))?.Minor ?? 0;
+        return new AccountResponse(
+            account.Id, account.Currency, account.Kind,
+            account.OverdraftLimit is { } limit ? new Money(limit, currency).ToDecimalString() : null,
+            account.Status, new Money(balance, currency).ToDecimalString(), balance, account.Metadata, account.CreatedAt);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Text.Json;
+using LambdaRecon.Api.Accounts;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Core.Ledger;
+using LambdaRecon.Core.Monetary;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Transactions;
+
+namespace LambdaRecon.Api.Transactions;
+
+public static class TransactionsApi
+{
+    public static void MapTransactionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/transactions").WithTags("Transactions");
+        api.MapPost("/", CreateAsync).WithName("CreateTransaction").RequireScope(ApiScopes.TransactionsWrite)
+            .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
+        api.MapGet("/status/{idempotencyKey}", GetStatusAsync).WithName("GetTransactionStatus")
+            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
+        api.MapGet("/{id:guid}", GetAsync).WithName("GetTransaction").RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
+        api.MapPost("/{id:guid}/refund", RefundAsync).WithName("RefundTransaction").RequireScope(ApiScopes.TransactionsWrite)
+            .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+    }
+
+    /// <summary>Submits a transfer: 202 with a poll URL once it is recorded and queued.</summary>
+    public static async Task<IResult> CreateAsync(HttpContext http, AcceptServices services, AccountStore accounts, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        if (JsonBody.RefuseUnknown(body, "", "transaction", "idempotencyKey") is { } unknown)
+        {
+            return unknown;
+        }
+
+        if (!body.TryGetProperty("transaction", out var transaction) || transaction.ValueKind != JsonValueKind.Object)
+        {
+            return Problem.Validation("transaction", "'transaction' is required and must be an object");
+        }
+
+        if (JsonBody.RefuseUnknown(transaction, "transaction",
+                "source_account_id", "destination_account_id", "amount", "currency", "description", "metadata") is { } unknownField)
+        {
+            return unknownField;
+        }
+
+        var (source, p1) = JsonBody.OptionalString(transaction, "source_account_id", "transaction");
+        var (destination, p2) = JsonBody.OptionalString(transaction, "destination_account_id", "transaction");
+        var (amountText, p3) = JsonBody.OptionalAmount(transaction, "amount", "transaction");
+        var (currencyCode, p4) = JsonBody.OptionalString(transaction, "currency", "transaction");
+        var (description, p5) = JsonBody.OptionalString(transaction, "description", "transaction");
+        var (metadata, p6) = JsonBody.OptionalObject(transaction, "metadata", "transaction");
+        var (bodyKey, p7) = JsonBody.OptionalString(body, "idempotencyKey", "");
+        if ((p1 ?? p2 ?? p3 ?? p4 ?? p5 ?? p6 ?? p7) is { } typeProblem)
+        {
+            return typeProblem;
+        }
+
+        if (AccountsApi.CheckAccountId(source, "transaction.source_account_id") is { } badSource)
+        {
+            return badSource;
+        }
+
+        if (AccountsApi.CheckAccountId(destination, "transaction.destination_account_id") is { } badDestination)
+        {
+            return badDestination;
+        }
+
+        if (source == destination)
+        {
+            return Problem.Validation("transaction.destination_account_id", "the source and destination accounts must differ");
+        }
+
+        if (amountText is null)
+        {
+            return Problem.Validation("transaction.amount", "'transaction.amount' is required, in major units, e.g. 100.00 or \"100.00\"");
+        }
+
+        Currency? currency = null;
+        if (currencyCode is not null)
+        {
+            if (!Currency.TryGet(currencyCode, out var known))
+            {
+                return Problem.Validation("transaction.currency", $"'{currencyCode}' is not an ISO 4217 currency code such as USD");
+            }
+
+            currency = known;
+            if (ParseAmount(amountText, known, "transaction.amount") is { Problem: { } amountProblem })
+            {
+                return amountProblem;
+            }
+        }
+        else if (ParseAmount(amountText, Currency.Of("USD"), "transaction.amount", shapeOnly: true) is { Problem: { } shapeProblem })
+        {
+            return shapeProblem;
+        }
+
+        if (description is { Length: > 500 })
+        {
+            return Problem.Validation("transaction.description", "the description may hold at most 500 characters");
+        }
+
+        var (key, keyProblem) = AcceptPath.ResolveKey(http.Request, bodyKey);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+
+        var client = http.Client();
+        var hash = AcceptPath.Hash("transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, AcceptPath.Canonical(metadata));
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, cancellationToken) is { } known2)
+        {
+            return known2;
+        }
+
+        // New key: the accounts must exist, be open and share the transaction's currency.
+        var from = await accounts.GetAsync(source!, cancellationToken);
+        var to = await accounts.GetAsync(destination!, cancellationToken);
+        foreach (var (account, id, field) in new[] { (from, source!, "transaction.source_account_id"), (to, destination!, "transaction.destination_account_id") })
+        {
+            if (account is null)
+            {
+                return Problem.Unprocessable("unknown-account", "Unknown account", $"account '{id}' does not exist: create it with POST /api/v1/accounts", field);
+            }
+
+            if (account.Status != "open")
+            {
+                return Problem.Unprocessable("account-closed", "Account closed", $"account '{id}' is closed", field);
+            }
+        }
+
+        var resolved = currency ?? Currency.Of(from!.Currency);
+        foreach (var (account, field) in new[] { (from!, "transaction.source_account_id"), (to!, "transaction.destination_account_id") })
+        {
+            if (account.Currency != resolved.Code)
+            {
+                return Problem.Unprocessable("currency-mismatch", "Currency mismatch",
+                    $"account '{account.Id}' holds {account.Currency}, the transaction is in {resolved.Code}", field);
+            }
+        }
+
+        var (amount, amountError) = ParseAmount(amountText, resolved, "transaction.amount");
+        if (amountError is not null)
+        {
+            return amountError;
+        }
+
+        var record = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, cancellationToken);
+    }
+
+    /// <summary>Refunds all or part of a transaction, back the way it came; the ledger's refund cap decides.</summary>
+    public static async Task<IResult> RefundAsync(Guid id, HttpContext http, AcceptServices services, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        if (JsonBody.RefuseUnknown(body, "", "amount", "reason", "idempotencyKey") is { } unknown)
+        {
+            return unknown;
+        }
+
+        var (amountText, p1) = JsonBody.OptionalAmount(body, "amount", "");
+        var (reason, p2) = JsonBody.OptionalString(body, "reason", "");
+        var (bodyKey, p3) = JsonBody.OptionalString(body, "idempotencyKey", "");
+        if ((p1 ?? p2 ?? p3) is { } typeProblem)
+        {
+            return typeProblem;
+        }
+
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
+        {
+            return Problem.Validation("reason", "'reason' is required: say why the money goes back (at most 500 characters)");
+        }
+
+        var (key, keyProblem) = AcceptPath.ResolveKey(http.Request, bodyKey);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+
+        var client = http.Client();
+        var hash = AcceptPath.Hash("refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, cancellationToken) is { } known)
+        {
+            return known;
+        }
+
+        var original = await services.Reader.GetAsync(id, cancellationToken);
+        if (original is null)
+        {
+            return Problem.NotFound("Transaction", $"transaction {id} does not exist");
+        }
+
+        if (original.Status == TransactionStatus.Failed)
+        {
+            return Problem.Unprocessable("refund-of-failed-transaction", "Nothing to refund", $"transaction {id} FAILED ({original.FailureCode}): no money moved");
+        }
+
+        if (original.Status != TransactionStatus.Posted)
+        {
+            return Problem.Of(StatusCodes.Status409Conflict, "transaction-not-posted", "Transaction not posted yet",
+                $"transaction {id} is {original.Status.ToString().ToUpperInvariant()}: refund it once it is POSTED");
+        }
+
+        var currency = Currency.Of(original.Record.Currency);
+        long amount;
+        if (amountText is null)
+        {
+            amount = original.Record.Amount - original.RefundedMinor;
+            if (amount <= 0)
+            {
+                return Problem.Unprocessable("refund-exceeds-original", "Nothing left to refund", $"transaction {id} is refunded in full already");
+            }
+        }
+        else
+        {
+            var (parsed, amountProblem) = ParseAmount(amountText, currency, "amount");
+            if (amountProblem is not null)
+            {
+                return amountProblem;
+            }
+
+            amount = parsed;
+        }
+
+        var refund = new TransactionRecord(
+            Guid.NewGuid(), TransactionType.Refund, amount, currency.Code,
+            original.Record.DestinationAccountId, original.Record.SourceAccountId, id, reason);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, cancellationToken);
+    }
+
+    /// <summary>Where a submitted transaction stands, by the idempotency key the client chose.</summary>
+    public static async Task<IResult> GetStatusAsync(string idempotencyKey, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
+    {
+        var view = await reader.GetByKeyAsync(http.Client().ClientId, idempotencyKey, cancellationToken);
+        return view is null
+            ? Problem.NotFound("Transaction", $"no transaction was submitted with idempotency key '{idempotencyKey}' by this client")
+            : TypedResults.Ok(TransactionResponse.From(view));
+    }
+
+    public static async Task<IResult> GetAsync(Guid id, TransactionReader reader, CancellationToken cancellationToken)
+    {
+        var view = await reader.GetAsync(id, cancellationToken);
+        return view is null ? Problem.NotFound("Transaction", $"transaction {id} does not exist") : TypedResults.Ok(TransactionResponse.From(view));
+    }
+
+    /// <summary>Exact parsing into minor units; <paramref name="shapeOnly"/> checks the text before the currency is known.</summary>
+    public static (long Minor, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem) ParseAmount(
+        string text, Currency currency, string field, bool shapeOnly = false)
+    {
+        var probe = shapeOnly ? Currency.Of("CLF") : currency; // CLF has 4 fraction digits, the most of any currency
+        if (!Money.TryParse(text, probe, out var money, out var error))
+        {
+            return (0, Problem.Validation(field, shapeOnly && error!.Contains("fraction digits", StringComparison.Ordinal)
+                ? $"'{text}' has more fraction digits than any currency allows" : error!));
+        }
+
+        return money.IsPositive || shapeOnly && money.Minor > 0
+            ? (money.Minor, null)
+            : (0, Problem.Validation(field, $"the amount must be positive, got '{text}'"));
+    }
+
+    /// <summary>"100.50", "100.5" and "0100.500" are one amount, so one request.</summary>
+    private static string NormalizeAmount(string text)
+    {
+        var point = text.IndexOf('.', StringComparison.Ordinal);
+        var whole = (point < 0 ? text : text[..point]).TrimStart('0');
+        var fraction = point < 0 ? "" : text[(point + 1)..].TrimEnd('0');
+        return (whole.Length == 0 ? "0" : whole) + (fraction.Length == 0 ? "" : "." + fraction);
+    }
+}

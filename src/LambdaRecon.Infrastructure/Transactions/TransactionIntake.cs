@@ -1,0 +1,118 @@
+using LambdaRecon.Core.Ledger;
+using LambdaRecon.Infrastructure.Ledger;
+using Npgsql;
+
+namespace LambdaRecon.Infrastructure.Transactions;
+
+/// <summary>What PostgreSQL holds for one (client, idempotency key).</summary>
+public sealed record IdempotencyEntry(byte[] RequestHash, Guid TransactionId, bool LeaseActive, int? ResponseStatus, string? ResponseBody)
+{
+    public bool Completed => ResponseStatus is not null;
+}
+
+/// <summary>
+/// The durable half of the accept path. A request reserves its idempotency key and records its
+/// transaction as ACCEPTED in one statement, so a key never exists without its transaction nor a
+/// transaction without its key. The key carries a lease: while it runs, a repeat is answered 409;
+/// once it lapses (the request crashed, or SQS was down) a repeat takes the key over and finishes.
+/// </summary>
+public sealed class TransactionIntake(NpgsqlDataSource dataSource)
+{
+    /// <summary>How long a request may hold its key; far longer than a publish, far shorter than a client's patience.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(15);
+
+    public async Task<IdempotencyEntry?> FindAsync(string clientId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT request_hash, transaction_id, coalesce(lease_until > now(), false), response_status, response_body
+              FROM idempotency_keys WHERE client_id = @client AND key = @key
+            """);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("key", key);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new IdempotencyEntry(
+                reader.GetFieldValue<byte[]>(0), reader.GetGuid(1), reader.GetBoolean(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4))
+            : null;
+    }
+
+    /// <returns>False when the key was taken meanwhile: look it up again.</returns>
+    public async Task<bool> ReserveAsync(
+        string clientId, string key, byte[] requestHash, TransactionRecord transaction, string metadataJson, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH reserved AS (
+                INSERT INTO idempotency_keys (client_id, key, request_hash, transaction_id, lease_until)
+                VALUES (@client, @key, @hash, @id, now() + @lease)
+                ON CONFLICT (client_id, key) DO NOTHING
+                RETURNING transaction_id
+            )
+            INSERT INTO transactions (id, idempotency_key, client_id, type, amount, currency,
+                                      source_account_id, destination_account_id, refund_of, description, metadata)
+            SELECT transaction_id, @key, @client, @type, @amount, @currency, @source, @destination, @refund_of, @description, @metadata::jsonb
+              FROM reserved
+            """);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("key", key);
+        command.Parameters.AddWithValue("hash", requestHash);
+        command.Parameters.AddWithValue("id", transaction.Id);
+        command.Parameters.AddWithValue("lease", Lease);
+        command.Parameters.AddWithValue("type", LedgerStore.TypeText(transaction.Type));
+        command.Parameters.AddWithValue("amount", transaction.Amount);
+        command.Parameters.AddWithValue("currency", transaction.Currency);
+        command.Parameters.AddWithValue("source", transaction.SourceAccountId);
+        command.Parameters.AddWithValue("destination", transaction.DestinationAccountId);
+        command.Parameters.AddWithValue("refund_of", (object?)transaction.RefundOf ?? DBNull.Value);
+        command.Parameters.AddWithValue("description", (object?)transaction.Description ?? DBNull.Value);
+        command.Parameters.AddWithValue("metadata", metadataJson);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <returns>True when this request now holds the lapsed lease of an unfinished request.</returns>
+    public async Task<bool> TakeOverAsync(string clientId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE idempotency_keys SET lease_until = now() + @lease
+             WHERE client_id = @client AND key = @key AND response_status IS NULL AND lease_until <= now()
+            """);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("key", key);
+        command.Parameters.AddWithValue("lease", Lease);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Records the publication and the response a replay will give, in one statement.</summary>
+    public async Task CompleteAsync(
+        string clientId, string key, Guid transactionId, string messageId, int status, string body, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH published AS (
+                UPDATE transactions SET published_at = coalesce(published_at, now()), message_id = @message WHERE id = @id
+            )
+            UPDATE idempotency_keys SET response_status = @status, response_body = @body, lease_until = NULL, completed_at = now()
+             WHERE client_id = @client AND key = @key
+            """);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("key", key);
+        command.Parameters.AddWithValue("id", transactionId);
+        command.Parameters.AddWithValue("message", messageId);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.AddWithValue("body", body);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Gives the key up at once after a failed publish, so the client's retry can finish the job.</summary>
+    public async Task ReleaseAsync(string clientId, string key, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE idempotency_keys SET lease_until = now() WHERE client_id = @client AND key = @key AND response_status IS NULL");
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("key", key);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
