@@ -5,21 +5,23 @@ namespace LambdaRecon.Core.Reconciliation;
 /// <summary>
 /// Rule 3: one item settled by several on the other side: first many ledger items by one statement
 /// line (a provider payout of many charges net of fees, a batch credit), then one ledger item by
-/// several lines. Members share the single item's currency and sign, lie within its date window,
-/// number at least two, and total within the fee tolerance of it. The fee is reported exactly:
-/// ledger total − statement total.
+/// several lines. Members share the single item's currency and sign, number at least two, lie
+/// within the date window on the settled side of it (ledger items on or before the line's value date,
+/// lines on or after the ledger item's date), and total within the fee tolerance of it. The fee is reported exactly:
+/// ledger total − statement total, never negative (see <see cref="FeeRule"/>).
 /// </summary>
 /// <remarks>
-/// <para>General subset-sum is exponential, so the search is bounded. Runs of consecutive free items
-/// (day, then rank order) are what settlement produces — a payout takes every charge that became
-/// available since the last — and are found in linear time (<see cref="GroupSearch.TryRun"/>).
-/// Windows of at most <see cref="GroupSearch.MaxSubsetCandidates"/> free members also get an exact
-/// subset search under a node budget, for a batch that an unrelated item interrupts.</para>
-/// <para>Singles visit in (day, rank) order, oldest first as providers settle. Cost: free members are
-/// sorted once, O(k log k); per single, its window's free members (at most <see cref="MaxWindow"/>)
-/// are gathered through a <see cref="FreeList"/> and searched in O(w), plus at most a fixed budget for
-/// small windows: O(k log k + s·w) in all. A payout that nets refunds against charges mixes signs and
-/// is left unmatched, for a person.</para>
+/// <para>General subset-sum is exponential, so the search is bounded. Settlement takes whole days (a
+/// payout, the charges that became available that day; a batch, the transfers booked that day), so
+/// the candidates are the free members of one day within the window
+/// (<see cref="GroupSearch.TryDays"/>). Windows of at most <see cref="GroupSearch.MaxSubsetCandidates"/>
+/// free members also get an exact subset search under a node budget, for a batch that an unrelated
+/// item on the same day interrupts.</para>
+/// <para>Singles visit in (day, rank) order and take the oldest block that fits: settlement is first
+/// in, first out, so each payout takes its own day before a later one can. Cost: free members are sorted once,
+/// O(k log k); per single, its window's free members (at most <see cref="MaxWindow"/>, else the
+/// cut day is dropped) are gathered through a <see cref="FreeList"/> and their days tried in O(w),
+/// plus a fixed budget for small windows: O(k log k + s·w) in all. A payout that nets refunds against charges mixes signs and is left for a person.</para>
 /// </remarks>
 internal static class GroupRule
 {
@@ -49,6 +51,7 @@ internal static class GroupRule
         var free = new FreeList(sorted.Length);
         var window = run.Options.DateWindowDays;
         var positions = new int[MaxWindow];
+        var days = new int[MaxWindow];
         var magnitudes = new Int128[MaxWindow];
         var prefix = new Int128[MaxWindow + 1];
 
@@ -60,29 +63,43 @@ internal static class GroupRule
                 continue;
             }
 
+            // Money is settled after it is booked: ledger members lie up to the window before the
+            // line, line members up to the window after the ledger item.
+            var (from, to) = membersAreLedger ? (target.Day - window, target.Day) : (target.Day, target.Day + window);
+
             var sign = Math.Sign(target.Amount);
             var count = 0;
-            var position = free.NextFree(Sorted.LowerBound(sorted, new Member(target.Currency, sign, target.Day - window, -1, 0)));
-            for (; position < sorted.Length && count < MaxWindow; position = free.NextFree(position + 1))
+            var position = free.NextFree(Sorted.LowerBound(sorted, new Member(target.Currency, sign, from, -1, 0)));
+            for (; position < sorted.Length; position = free.NextFree(position + 1))
             {
                 var member = sorted[position];
-                if (member.Currency != target.Currency || member.Sign != sign || member.Day > target.Day + window)
+                if (member.Currency != target.Currency || member.Sign != sign || member.Day > to)
                 {
                     break;
                 }
 
+                if (count == MaxWindow)
+                {
+                    // Too many to search: keep the whole days gathered so far, drop the cut one.
+                    while (count > 0 && days[count - 1] == member.Day)
+                    {
+                        count--;
+                    }
+
+                    break;
+                }
+
                 positions[count] = position;
+                days[count] = member.Day;
                 magnitudes[count] = member.Magnitude;
                 prefix[count + 1] = prefix[count] + member.Magnitude;
                 count++;
             }
 
-            var magnitude = Int128.Abs(target.Amount);
-            var tolerance = run.Options.FeeTolerance;
+            var rule = new FeeRule(Int128.Abs(target.Amount), membersAreLedger, Credit: sign > 0, run.Options.FeeTolerance);
             if (count < 2
-                || (!GroupSearch.TryRun(prefix, count, magnitude, membersAreLedger, tolerance, out var found)
-                    && (count > GroupSearch.MaxSubsetCandidates
-                        || !GroupSearch.TrySubset(magnitudes.AsSpan(0, count), magnitude, membersAreLedger, tolerance, out found))))
+                || (!GroupSearch.TryDays(prefix, days, count, rule, out var found)
+                    && (count > GroupSearch.MaxSubsetCandidates || !GroupSearch.TrySubset(magnitudes.AsSpan(0, count), rule, out found))))
             {
                 continue;
             }
@@ -97,16 +114,14 @@ internal static class GroupRule
                 memberUsed[ranks[i]] = true;
             }
 
-            run.Groups.Add(Describe(run, single, ranks, membersAreLedger, found, sign));
+            run.Groups.Add(Describe(run, single, ranks, membersAreLedger, found));
         }
     }
 
-    private static MatchedGroup Describe(MatchRun run, int single, int[] memberRanks, bool membersAreLedger, GroupSearch.Found found, int sign)
+    private static MatchedGroup Describe(MatchRun run, int single, int[] memberRanks, bool membersAreLedger, GroupSearch.Found found)
     {
-        var members = sign * found.Total;
-        var singleAmount = membersAreLedger ? run.ExternalSlots[single].Amount : run.InternalSlots[single].Amount;
-        var fee = (long)(membersAreLedger ? members - singleAmount : singleAmount - members);
-        var confidence = found.Allowance == 0 ? 50 : 30 + (int)(20 * (found.Allowance - found.Difference) / found.Allowance);
+        var fee = (long)found.Fee;
+        var confidence = found.Allowance == 0 ? 50 : 30 + (int)(20 * (found.Allowance - found.Fee) / found.Allowance);
         if (membersAreLedger)
         {
             var line = run.External[single];

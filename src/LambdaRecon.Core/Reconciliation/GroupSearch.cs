@@ -2,8 +2,8 @@ namespace LambdaRecon.Core.Reconciliation;
 
 /// <summary>
 /// Finds which of a window's candidate members (magnitudes of one sign, in day-then-rank order) settle
-/// a single item's magnitude within the fee tolerance. A fit: at least two members and
-/// |members' total − target| ≤ allowance, the allowance taken on the ledger side's total.
+/// a single item's magnitude within the fee tolerance. A fit: at least two members and a fee — signed
+/// ledger total − statement total — from zero to the allowance (see <see cref="FeeRule"/>).
 /// </summary>
 internal static class GroupSearch
 {
@@ -13,36 +13,25 @@ internal static class GroupSearch
     private const int SubsetBudget = 10_000;
 
     /// <summary>
-    /// Runs of consecutive candidates, in O(n): the earliest start that fits, with its end nearest the
-    /// target. A run's total grows with its end, so the end that first reaches the target or the one
-    /// before it is nearest, and that crossing only moves right as the start does. Farther ends cannot
-    /// fit when the nearest does not: the allowance grows by at most the amount added (≤ 10 000 bp).
+    /// Whole days: every candidate booked on one day of the window, oldest day first, in O(n) given
+    /// prefix sums. Settlement takes a day (a payout, the charges that became available that day; a
+    /// batch, the transfers booked that day), while the order within a day means nothing once ids are
+    /// UUIDs. Blocks of several days are not tried: sums of arbitrary day ranges fit by chance far too
+    /// often, so a weekend payout of three days' charges is left for a person.
     /// </summary>
-    public static bool TryRun(ReadOnlySpan<Int128> prefix, int count, Int128 target, bool membersAreLedger, FeeTolerance tolerance, out Found found)
+    public static bool TryDays(ReadOnlySpan<Int128> prefix, ReadOnlySpan<int> days, int count, FeeRule rule, out Found found)
     {
         found = default;
-        var end = 2;
-        for (var start = 0; start + 2 <= count; start++)
+        for (int start = 0, end; start < count; start = end)
         {
-            end = Math.Max(end, start + 2);
-            while (end <= count && prefix[end] - prefix[start] < target)
+            for (end = start + 1; end < count && days[end] == days[start]; end++)
             {
-                end++;
             }
 
-            for (var candidate = Math.Max(end - 1, start + 2); candidate <= Math.Min(end, count); candidate++)
+            var total = prefix[end] - prefix[start];
+            if (end - start >= 2 && rule.TryFee(total, out var fee, out var allowance))
             {
-                var total = prefix[candidate] - prefix[start];
-                var allowance = tolerance.AllowanceFor(membersAreLedger ? total : target);
-                var difference = Int128.Abs(total - target);
-                if (Fits(difference, allowance) && (found.Members is null || difference < found.Difference))
-                {
-                    found = new Found([.. Enumerable.Range(start, candidate - start)], total, difference, allowance);
-                }
-            }
-
-            if (found.Members is not null)
-            {
+                found = new Found([.. Enumerable.Range(start, end - start)], total, fee, allowance);
                 return true;
             }
         }
@@ -53,25 +42,23 @@ internal static class GroupSearch
     /// <summary>
     /// Any subset of a small window, for groups an unrelated item interrupts: depth-first in
     /// lexicographic order, pruning a branch once it overshoots or cannot reach the target, and stopping
-    /// after <see cref="SubsetBudget"/> nodes. Smallest |fee| wins, then fewer members, then the
+    /// after <see cref="SubsetBudget"/> nodes. Smallest fee wins, then fewer members, then the
     /// lexicographically first: the same answer for the same window, every time.
     /// </summary>
-    public static bool TrySubset(ReadOnlySpan<Int128> magnitudes, Int128 target, bool membersAreLedger, FeeTolerance tolerance, out Found found)
+    public static bool TrySubset(ReadOnlySpan<Int128> magnitudes, FeeRule rule, out Found found)
     {
-        var search = new SubsetSearch(magnitudes.ToArray(), target, membersAreLedger, tolerance);
+        var search = new SubsetSearch(magnitudes.ToArray(), rule);
         search.Visit(0, 0, 0, 0);
         found = search.Best;
         return found.Members is not null;
     }
 
-    /// <summary>Within the allowance, and a fee a 64-bit amount can report.</summary>
-    private static bool Fits(Int128 difference, Int128 allowance) => difference <= allowance && difference <= long.MaxValue;
-
     /// <param name="Members">Indexes into the window's candidates, ascending.</param>
+    /// <param name="Fee">Signed ledger total − statement total: zero or more.</param>
     /// <param name="Allowance">The allowance that applied: the confidence says how much of it the fee used.</param>
-    internal readonly record struct Found(int[] Members, Int128 Total, Int128 Difference, Int128 Allowance);
+    internal readonly record struct Found(int[] Members, Int128 Total, Int128 Fee, Int128 Allowance);
 
-    private sealed class SubsetSearch(Int128[] magnitudes, Int128 target, bool membersAreLedger, FeeTolerance tolerance)
+    private sealed class SubsetSearch(Int128[] magnitudes, FeeRule rule)
     {
         private readonly Int128[] _suffix = Suffixes(magnitudes);
         private int _nodes;
@@ -91,9 +78,7 @@ internal static class GroupSearch
                 Consider(total, size, mask);
             }
 
-            // Even taking everything left cannot come within the allowance of the target.
-            var reachable = total + _suffix[next];
-            if (target - reachable > tolerance.AllowanceFor(membersAreLedger ? reachable : target))
+            if (rule.CannotReach(total + _suffix[next]))
             {
                 return;
             }
@@ -101,8 +86,7 @@ internal static class GroupSearch
             for (var i = next; i < magnitudes.Length; i++)
             {
                 var grown = total + magnitudes[i];
-                // Past the allowance already: every superset is farther still.
-                if (grown - target <= tolerance.AllowanceFor(membersAreLedger ? grown : target))
+                if (!rule.Overshoots(grown))
                 {
                     Visit(i + 1, grown, size + 1, mask | (1u << i));
                 }
@@ -111,15 +95,11 @@ internal static class GroupSearch
 
         private void Consider(Int128 total, int size, uint mask)
         {
-            var difference = Int128.Abs(total - target);
-            var allowance = tolerance.AllowanceFor(membersAreLedger ? total : target);
-            var better = Best.Members is null
-                || difference < Best.Difference
-                || (difference == Best.Difference && size < _bestSize);
-            if (Fits(difference, allowance) && better)
+            if (rule.TryFee(total, out var fee, out var allowance)
+                && (Best.Members is null || fee < Best.Fee || (fee == Best.Fee && size < _bestSize)))
             {
                 _bestSize = size;
-                Best = new Found([.. Enumerable.Range(0, magnitudes.Length).Where(i => (mask & (1u << i)) != 0)], total, difference, allowance);
+                Best = new Found([.. Enumerable.Range(0, magnitudes.Length).Where(i => (mask & (1u << i)) != 0)], total, fee, allowance);
             }
         }
 

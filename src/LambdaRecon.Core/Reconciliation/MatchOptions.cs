@@ -9,7 +9,7 @@ public sealed record MatchOptions
     /// </summary>
     public int DateWindowDays { get; init; } = 3;
 
-    /// <summary>What a group may lose (or gain) to fees. The default is none: groups must sum exactly.</summary>
+    /// <summary>What a group may lose to fees. The default is none: groups must sum exactly.</summary>
     public FeeTolerance FeeTolerance { get; init; }
 }
 

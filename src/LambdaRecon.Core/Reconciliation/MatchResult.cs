@@ -27,7 +27,7 @@ public enum MatchRule
 public sealed record MatchedPair(LedgerItem Internal, StatementLine External, MatchRule Rule, int Confidence);
 
 /// <summary>Items that settle each other as a group.</summary>
-/// <param name="Fee">Exactly the ledger total minus the statement total: what fees took (negative if they gave).</param>
+/// <param name="Fee">Exactly the ledger total minus the statement total: what fees took, never negative.</param>
 /// <param name="Confidence">30–50: 50 when the totals are equal, less as the fee nears the allowance.</param>
 public sealed record MatchedGroup(
     IReadOnlyList<LedgerItem> Internal,

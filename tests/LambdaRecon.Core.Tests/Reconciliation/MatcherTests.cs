@@ -137,15 +137,28 @@ public class MatcherTests
     [Theory]
     [InlineData(17033, true)]
     [InlineData(17032, false)]
-    [InlineData(17967, true)]
-    [InlineData(17968, false)]
-    public void The_fee_allowance_is_inclusive_in_both_directions_and_not_one_minor_unit_more(long payout, bool grouped)
+    [InlineData(17500, true)]
+    [InlineData(17501, false)]
+    public void The_fee_allowance_is_inclusive_and_a_fee_never_adds_money(long payout, bool grouped)
     {
         var options = new MatchOptions { FeeTolerance = new FeeTolerance(30, 250) };
 
         var result = Matcher.Match([Item("ch1", 10000), Item("ch2", 7500)], [Line("po1", payout)], options);
 
         Assert.Equal(grouped, result.Groups.Count == 1);
+    }
+
+    [Theory]
+    [InlineData(-17600, 100L)]
+    [InlineData(-17500, 0L)]
+    [InlineData(-17400, null)]
+    public void A_debit_group_takes_the_bank_fee_on_top_and_never_less(long debit, long? fee)
+    {
+        var options = new MatchOptions { FeeTolerance = new FeeTolerance(100, 0) };
+
+        var result = Matcher.Match([Item("pay1", -10000), Item("pay2", -7500)], [Line("batch", debit)], options);
+
+        Assert.Equal(fee, result.Groups.SingleOrDefault()?.Fee.Minor);
     }
 
     [Fact]
