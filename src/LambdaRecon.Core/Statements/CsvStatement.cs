@@ -39,6 +39,7 @@ public static class CsvStatement
         var headerFields = csv.FieldCount;
         var formats = mapping.DateFormats.ToArray();
         var ids = new LineIds();
+        Currency? lastCurrency = null;
         var result = new List<StatementLine>();
         while (csv.TryRead(out readError))
         {
@@ -48,7 +49,7 @@ public static class CsvStatement
                 return false;
             }
 
-            if (!TryConvert(csv, columns, mapping, formats, ids, out var line, out var reason))
+            if (!TryConvert(csv, columns, mapping, formats, ids, ref lastCurrency, out var line, out var reason))
             {
                 error = new StatementError(csv.Line, null, reason);
                 return false;
@@ -74,11 +75,12 @@ public static class CsvStatement
         CsvMapping mapping,
         string[] formats,
         LineIds ids,
+        ref Currency? lastCurrency,
         out StatementLine line,
         out string reason)
     {
         line = null!;
-        if (!TryCurrency(csv, columns, mapping, out var currency, out reason)
+        if (!TryCurrency(csv, columns, mapping, ref lastCurrency, out var currency, out reason)
             || !TryDate(csv, columns.BookingDate, formats, "booking date", out var booked, out reason)
             || !TryAmount(csv, columns, mapping, currency, out var amount, out reason)
             || !TryOptionalAmount(csv, columns.Fee, mapping, currency, "fee", out var fee, out reason)
@@ -126,7 +128,8 @@ public static class CsvStatement
         return true;
     }
 
-    private static bool TryCurrency(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping, out Currency currency, out string reason)
+    /// <summary>A statement is nearly always in one currency: the last one is reused rather than looked up again.</summary>
+    private static bool TryCurrency(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping, ref Currency? last, out Currency currency, out string reason)
     {
         reason = "";
         var code = csv.Field(columns.Currency).Trim();
@@ -137,9 +140,16 @@ public static class CsvStatement
             return mapping.DefaultCurrency is not null;
         }
 
+        if (last is { } known && code.Equals(known.Code, StringComparison.OrdinalIgnoreCase))
+        {
+            currency = known;
+            return true;
+        }
+
         Span<char> upper = stackalloc char[3];
         if (code.Length == 3 && code.ToUpperInvariant(upper) == 3 && Currency.TryGet(new string(upper), out currency))
         {
+            last = currency;
             return true;
         }
 

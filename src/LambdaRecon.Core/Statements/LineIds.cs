@@ -40,7 +40,10 @@ internal sealed class LineIds
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(MemoryMarshal.AsBytes(content), hash);
-        var baseId = "h-" + Convert.ToHexStringLower(hash[..10]);
+        Span<char> text = stackalloc char[22];
+        "h-".CopyTo(text);
+        Convert.TryToHexStringLower(hash[..10], text[2..], out _);
+        var baseId = new string(text);
         ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_occurrences, baseId, out _);
         count++;
         id = count == 1 ? baseId : $"{baseId}#{count}";
