@@ -1,14 +1,24 @@
+using LambdaRecon.Benchmarks;
 using LambdaRecon.Benchmarks.Ledger;
 
-// Benchmarks are commands, not tests: ./bench.sh <name> [options] starts the services they need.
-return args.FirstOrDefault() switch
+// Benchmarks are commands, not tests. Those that need services run through ./bench.sh, which starts
+// them; the reconciliation core's need none:
+//   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]
+//   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
+//   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
+var command = args.FirstOrDefault();
+var options = new Options(args);
+switch (command)
 {
-    "ledger" => await LedgerBenchmark.RunAsync(args[1..]),
-    _ => Usage(),
-};
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]");
-    return 2;
+    case "ledger":
+        return await LedgerBenchmark.RunAsync(args[1..]);
+    case "match":
+        MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
+        return 0;
+    case "parse-csv":
+        ParseBenchmark.Run(options.Number("lines", 1_000_000));
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | match --count N [--seed S] | parse-csv --lines N");
+        return 2;
 }

@@ -1,0 +1,93 @@
+using LambdaRecon.Core.Statements;
+
+namespace LambdaRecon.Core.Reconciliation;
+
+/// <summary>
+/// The working state of one <see cref="Matcher.Match"/>: both sides sorted by id (an item's position is
+/// its rank, the tie-breaker of every rule), their amounts and days as flat arrays, what is taken, and
+/// the results so far. Nothing here depends on the order the caller gave the items in.
+/// </summary>
+internal sealed class MatchRun
+{
+    public MatchRun(LedgerItem[] internals, StatementLine[] externals, MatchOptions options)
+    {
+        Internal = internals;
+        External = externals;
+        Options = options;
+
+        // Currency numbers are given in rank order, so they too are independent of the input order.
+        var currencies = new Dictionary<string, int>(StringComparer.Ordinal);
+        InternalSlots = Array.ConvertAll(internals, i => Slot.Of(i.Amount, i.Date, currencies));
+        ExternalSlots = Array.ConvertAll(externals, e => Slot.Of(e.Amount, e.ValueDate, currencies));
+        InternalUsed = new bool[internals.Length];
+        ExternalUsed = new bool[externals.Length];
+        InternalOrder = ByDayThenRank(InternalSlots);
+        ExternalOrder = ByDayThenRank(ExternalSlots);
+    }
+
+    public LedgerItem[] Internal { get; }
+
+    public StatementLine[] External { get; }
+
+    public MatchOptions Options { get; }
+
+    public Slot[] InternalSlots { get; }
+
+    public Slot[] ExternalSlots { get; }
+
+    public bool[] InternalUsed { get; }
+
+    public bool[] ExternalUsed { get; }
+
+    /// <summary>Internal ranks by (day, rank): the order rules visit ledger items in.</summary>
+    public int[] InternalOrder { get; }
+
+    /// <summary>External ranks by (value day, rank): the order rules visit statement lines in.</summary>
+    public int[] ExternalOrder { get; }
+
+    public List<MatchedPair> Pairs { get; } = [];
+
+    public List<MatchedGroup> Groups { get; } = [];
+
+    public List<AmountMismatch> Mismatches { get; } = [];
+
+    public void Pair(int internalRank, int externalRank, MatchRule rule, int confidence)
+    {
+        InternalUsed[internalRank] = ExternalUsed[externalRank] = true;
+        Pairs.Add(new MatchedPair(Internal[internalRank], External[externalRank], rule, confidence));
+    }
+
+    public void Mismatch(int internalRank, int externalRank, MatchRule rule)
+    {
+        InternalUsed[internalRank] = ExternalUsed[externalRank] = true;
+        Mismatches.Add(new AmountMismatch(Internal[internalRank], External[externalRank], rule));
+    }
+
+    private static int[] ByDayThenRank(Slot[] slots)
+    {
+        // One primitive sort of packed (day, rank) keys: days are non-negative and below 2^22.
+        var keys = new long[slots.Length];
+        for (var rank = 0; rank < slots.Length; rank++)
+        {
+            keys[rank] = ((long)slots[rank].Day << 32) | (uint)rank;
+        }
+
+        Array.Sort(keys);
+        return Array.ConvertAll(keys, key => (int)key);
+    }
+}
+
+/// <summary>An item's currency (numbered per run), signed minor units and day number.</summary>
+internal readonly record struct Slot(int Currency, long Amount, int Day)
+{
+    public static Slot Of(Monetary.Money amount, DateOnly date, Dictionary<string, int> currencies)
+    {
+        if (!currencies.TryGetValue(amount.Currency.Code ?? "", out var currency))
+        {
+            currency = currencies.Count;
+            currencies.Add(amount.Currency.Code ?? "", currency);
+        }
+
+        return new Slot(currency, amount.Minor, date.DayNumber);
+    }
+}
