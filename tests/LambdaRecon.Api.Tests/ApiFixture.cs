@@ -79,7 +79,9 @@ public sealed class ApiFixture : IAsyncLifetime
         using var client = Client();
         using var response = await client.PostAsJsonAsync("/api/v1/accounts", new Dictionary<string, object?>
         {
-            ["account_id"] = id, ["currency"] = currency, ["overdraft_limit"] = overdraftLimit,
+            ["account_id"] = id,
+            ["currency"] = currency,
+            ["overdraft_limit"] = overdraftLimit,
         });
         response.EnsureSuccessStatusCode();
         return id;
@@ -95,7 +97,10 @@ public sealed class ApiFixture : IAsyncLifetime
         {
             var received = (await Resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
             {
-                QueueUrl = Queues.QueueUrl, MaxNumberOfMessages = 10, WaitTimeSeconds = 0, VisibilityTimeout = 30,
+                QueueUrl = Queues.QueueUrl,
+                MaxNumberOfMessages = 10,
+                WaitTimeSeconds = 0,
+                VisibilityTimeout = 30,
             })).Messages ?? [];
             if (received.Count == 0)
             {

@@ -61,7 +61,11 @@ public class EngineSettingsTests
     {
         var variables = new Dictionary<string, string>(Complete)
         {
-            ["PGHOST"] = "db.internal", ["PGPORT"] = "6432", ["PGDATABASE"] = "ledger", ["PGUSER"] = "app", ["PGPASSWORD"] = "s3cret",
+            ["PGHOST"] = "db.internal",
+            ["PGPORT"] = "6432",
+            ["PGDATABASE"] = "ledger",
+            ["PGUSER"] = "app",
+            ["PGPASSWORD"] = "s3cret",
         };
         variables.Remove("DATABASE_URL");
 

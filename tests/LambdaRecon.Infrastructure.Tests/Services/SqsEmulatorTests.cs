@@ -19,13 +19,19 @@ public sealed class SqsEmulatorTests : IAsyncLifetime
     private Task<SendMessageResponse> SendAsync(string body, string dedupId, string group = "account-123") =>
         _resources.Sqs.SendMessageAsync(new SendMessageRequest
         {
-            QueueUrl = _queues.QueueUrl, MessageBody = body, MessageGroupId = group, MessageDeduplicationId = dedupId,
+            QueueUrl = _queues.QueueUrl,
+            MessageBody = body,
+            MessageGroupId = group,
+            MessageDeduplicationId = dedupId,
         });
 
     private async Task<List<Message>> ReceiveAsync(string queueUrl, int visibilityTimeout = 30, int wait = 1, int max = 10) =>
         (await _resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
         {
-            QueueUrl = queueUrl, MaxNumberOfMessages = max, WaitTimeSeconds = wait, VisibilityTimeout = visibilityTimeout,
+            QueueUrl = queueUrl,
+            MaxNumberOfMessages = max,
+            WaitTimeSeconds = wait,
+            VisibilityTimeout = visibilityTimeout,
         })).Messages ?? [];
 
     [Fact]
