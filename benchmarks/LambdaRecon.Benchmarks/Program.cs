@@ -1,9 +1,11 @@
 using LambdaRecon.Benchmarks;
+using LambdaRecon.Benchmarks.Api;
 using LambdaRecon.Benchmarks.Ledger;
 
 // Benchmarks are commands, not tests. Those that need services run through ./bench.sh, which starts
 // them; the reconciliation core's need none:
 //   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]
+//   ./bench.sh api [--clients 16] [--requests 20000]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 var command = args.FirstOrDefault();
@@ -12,6 +14,8 @@ switch (command)
 {
     case "ledger":
         return await LedgerBenchmark.RunAsync(args[1..]);
+    case "api":
+        return await ApiLoadBenchmark.RunAsync(args[1..]);
     case "match":
         MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
         return 0;
@@ -19,6 +23,6 @@ switch (command)
         ParseBenchmark.Run(options.Number("lines", 1_000_000));
         return 0;
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | match --count N [--seed S] | parse-csv --lines N");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | api [--clients N] [--requests N] | match --count N [--seed S] | parse-csv --lines N");
         return 2;
 }

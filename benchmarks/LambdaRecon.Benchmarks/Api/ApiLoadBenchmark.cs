@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using LambdaRecon.Api.Hosting;
+using LambdaRecon.Infrastructure.Auth;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LambdaRecon.Benchmarks.Api;
+
+/// <summary>
+/// POST /api/v1/transactions from N concurrent clients with distinct idempotency keys, against the
+/// API on Kestrel with the real PostgreSQL, Redis and SQS emulator: accepted per second and latency.
+/// The server and the load share this machine's cores, as they would in any single-box test.
+/// </summary>
+public static class ApiLoadBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new Options(args);
+        var clients = options.Number("clients", 16);
+        var requests = options.Number("requests", 20_000);
+        var port = options.Number("port", 3099);
+
+        await using var app = ApiHost.Build([]);
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        await app.StartAsync();
+        var key = ApiKeyStore.NewKey();
+        await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "bench-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var run = "l" + Guid.NewGuid().ToString("N")[..8];
+        var sources = Enumerable.Range(0, 16).Select(i => $"{run}-src-{i}").ToArray();
+        var destinations = Enumerable.Range(0, 64).Select(i => $"{run}-dst-{i}").ToArray();
+        foreach (var id in sources.Concat(destinations))
+        {
+            var limit = id.Contains("-src-", StringComparison.Ordinal) ? "null" : "\"0\"";
+            using var created = await http.PostAsync("/api/v1/accounts",
+                new StringContent($$"""{"account_id":"{{id}}","currency":"USD","overdraft_limit":{{limit}}}""", Encoding.UTF8, "application/json"));
+            created.EnsureSuccessStatusCode();
+        }
+
+        // Warm-up: JIT, connection pools, prepared plans.
+        await LoadAsync(http, run + "-warm", sources, destinations, clients, Math.Min(1_000, requests / 10));
+        var (elapsed, latencies, failures) = await LoadAsync(http, run, sources, destinations, clients, requests);
+
+        Console.WriteLine($"| clients | requests | accepted/s | p50 ms | p95 ms | p99 ms | not 202 |");
+        Console.WriteLine($"|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(
+            $"| {clients} | {requests} | {(requests - failures) * Stopwatch.Frequency / Math.Max(1, elapsed):N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 95)} | {Percentiles.Ms(latencies, 99)} | {failures} |");
+        await app.StopAsync();
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<(long ElapsedTicks, List<long> LatenciesMicroseconds, int Failures)> LoadAsync(
+        HttpClient http, string run, string[] sources, string[] destinations, int clients, int requests)
+    {
+        var latencies = new List<long>(requests);
+        var failures = 0;
+        var next = -1;
+        var total = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests)
+            {
+                var body = $$"""{"transaction":{"source_account_id":"{{sources[i % sources.Length]}}","destination_account_id":"{{destinations[i % destinations.Length]}}","amount":"{{1 + (i % 500)}}.25"},"idempotencyKey":"{{run}}-{{i}}"}""";
+                var watch = Stopwatch.StartNew();
+                using var response = await http.PostAsync("/api/v1/transactions", new StringContent(body, Encoding.UTF8, "application/json"));
+                var micros = watch.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                lock (latencies)
+                {
+                    latencies.Add(micros);
+                }
+            }
+        })));
+        return (total.ElapsedTicks, latencies, failures);
+    }
+}
