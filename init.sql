@@ -259,3 +259,103 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (client_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_transaction ON idempotency_keys (transaction_id);
+
+-- ─── Statements from banks and payment providers ───────────────────────────────────────────────
+CREATE TABLE IF NOT EXISTS statements (
+    id           uuid        PRIMARY KEY,
+    account_id   text        NOT NULL REFERENCES accounts (id),
+    format       text        NOT NULL,
+    file_sha256  bytea       NOT NULL,
+    line_count   int         NOT NULL,
+    imported_by  text        NOT NULL,
+    imported_at  timestamptz NOT NULL DEFAULT now(),
+    -- The same file for the same account is one statement: importing it again changes nothing.
+    UNIQUE (account_id, file_sha256)
+);
+
+-- One line of a statement: signed minor units from the account holder's side (credit +, debit −).
+-- A line id is unique per account, so a line repeated in a later file is not imported twice.
+CREATE TABLE IF NOT EXISTS external_records (
+    account_id     text    NOT NULL REFERENCES accounts (id),
+    line_id        text    NOT NULL,
+    statement_id   uuid    NOT NULL REFERENCES statements (id),
+    source_line    int     NOT NULL,
+    amount         bigint  NOT NULL,
+    currency       char(3) NOT NULL,
+    booking_date   date    NOT NULL,
+    value_date     date    NOT NULL,
+    reference      text,
+    end_to_end_id  text,
+    counterparty   text,
+    description    text,
+    fee            bigint,
+    net            bigint,
+    PRIMARY KEY (account_id, line_id)
+);
+CREATE INDEX IF NOT EXISTS external_records_statement ON external_records (statement_id);
+
+-- ─── Reconciliation runs, what they matched, and what they could not ───────────────────────────
+CREATE TABLE IF NOT EXISTS reconciliation_runs (
+    id            uuid        PRIMARY KEY,
+    kind          text        NOT NULL CHECK (kind IN ('scheduled', 'on_demand')),
+    account_id    text,
+    period_from   timestamptz,
+    period_to     timestamptz,
+    triggered_by  text        NOT NULL,
+    started_at    timestamptz NOT NULL DEFAULT now(),
+    finished_at   timestamptz,
+    summary       jsonb       NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX IF NOT EXISTS reconciliation_runs_account ON reconciliation_runs (account_id, started_at DESC);
+CREATE INDEX IF NOT EXISTS reconciliation_runs_kind ON reconciliation_runs (kind, started_at DESC);
+
+-- Ledger integrity findings: expected (the sum of entries) against actual (what the ledger says).
+CREATE TABLE IF NOT EXISTS reconciliation_differences (
+    id              bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id          uuid        NOT NULL REFERENCES reconciliation_runs (id),
+    kind            text        NOT NULL CHECK (kind IN ('account_balance', 'unbalanced_transaction', 'trial_balance')),
+    account_id      text,
+    transaction_id  uuid,
+    currency        char(3)     NOT NULL,
+    expected        bigint      NOT NULL,
+    actual          bigint      NOT NULL,
+    difference      bigint      NOT NULL,
+    first_entry_id  bigint
+);
+CREATE INDEX IF NOT EXISTS reconciliation_differences_account ON reconciliation_differences (account_id, run_id);
+
+-- Items matched by a run are settled: one row per item, unique per account, so an item is matched
+-- at most once across all runs and later runs leave it out. match_no groups a run's items per match.
+CREATE TABLE IF NOT EXISTS reconciliation_matches (
+    run_id          uuid    NOT NULL REFERENCES reconciliation_runs (id),
+    account_id      text    NOT NULL,
+    match_no        int     NOT NULL,
+    rule            text    NOT NULL,
+    confidence      int     NOT NULL,
+    fee             bigint  NOT NULL DEFAULT 0,
+    transaction_id  uuid,
+    line_id         text,
+    CHECK ((transaction_id IS NULL) <> (line_id IS NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS reconciliation_matches_transaction ON reconciliation_matches (account_id, transaction_id) WHERE transaction_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS reconciliation_matches_line ON reconciliation_matches (account_id, line_id) WHERE line_id IS NOT NULL;
+
+-- What a run could not match or found different; open until a person resolves it.
+CREATE TABLE IF NOT EXISTS reconciliation_breaks (
+    id                        uuid        PRIMARY KEY,
+    run_id                    uuid        NOT NULL REFERENCES reconciliation_runs (id),
+    account_id                text        NOT NULL,
+    kind                      text        NOT NULL CHECK (kind IN ('unmatched_internal', 'unmatched_external', 'amount_mismatch')),
+    transaction_id            uuid,
+    line_id                   text,
+    amount                    bigint      NOT NULL,
+    currency                  char(3)     NOT NULL,
+    detail                    jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    status                    text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'adjusted', 'explained')),
+    resolved_by               text,
+    resolved_at               timestamptz,
+    resolution_note           text,
+    adjustment_transaction_id uuid
+);
+CREATE INDEX IF NOT EXISTS reconciliation_breaks_run ON reconciliation_breaks (run_id, id);
+CREATE INDEX IF NOT EXISTS reconciliation_breaks_account ON reconciliation_breaks (account_id, status);

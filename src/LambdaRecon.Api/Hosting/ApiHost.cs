@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Accounts;
@@ -8,6 +9,7 @@ using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Queue;
+using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Transactions;
 using Scalar.AspNetCore;
 
@@ -58,6 +60,10 @@ public static class ApiHost
         builder.Services.AddSingleton<TransactionIntake>();
         builder.Services.AddSingleton<TransactionReader>();
         builder.Services.AddSingleton<AcceptServices>();
+        builder.Services.AddSingleton<StatementStore>();
+        builder.Services.AddSingleton<ReconciliationService>();
+        builder.Services.AddSingleton<ReconciliationReader>();
+        builder.Services.AddSingleton<BreakResolution>();
         builder.Services.AddSingleton(sp =>
         {
             var resources = sp.GetRequiredService<EngineResources>();
@@ -80,5 +86,6 @@ public static class ApiHost
         app.MapHealthApi();
         app.MapTransactionsApi();
         app.MapAccountsApi();
+        app.MapReconciliationApi();
     }
 }

@@ -1,0 +1,225 @@
+using System.Text.Json;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Core.Reconciliation;
+using LambdaRecon.Core.Statements;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Reconciliation;
+
+namespace LambdaRecon.Api.Reconciliation;
+
+public sealed record StatementImportResponse(Guid StatementId, string AccountId, string Format, int Lines, int RecordsImported, bool AlreadyImported);
+
+public sealed record ReconcileResponse(Guid? RunId, string AccountId, bool DryRun, int Matched, int UnmatchedInternal, int UnmatchedExternal,
+    int AmountMismatches, int Differences, object Details);
+
+public sealed record RunResponse(RunView Run, IReadOnlyList<BreakView> Breaks, string? NextCursor);
+
+public static class ReconciliationApi
+{
+    public static void MapReconciliationApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Reconciliation");
+        api.MapPost("/statements", ImportStatementAsync).WithName("ImportStatement").RequireScope(ApiScopes.ReconciliationRun)
+            .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404);
+        api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun);
+        api.MapGet("/accounts/{accountId}/reconciliation-history", HistoryAsync).WithName("ReconciliationHistory")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/accounts/{accountId}/reconciliation-difference", DifferenceAsync).WithName("ReconciliationDifference")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/reconciliations/{runId:guid}", RunAsync).WithName("GetReconciliation").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun);
+    }
+
+    /// <summary>Imports a statement file sent as the raw body or as the first file of a multipart form: all lines or none.</summary>
+    public static async Task<IResult> ImportStatementAsync(
+        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping, AccountStore accounts, StatementStore statements, CancellationToken cancellationToken)
+    {
+        if (accountId is null || await accounts.GetAsync(accountId, cancellationToken) is not { } account)
+        {
+            return accountId is null
+                ? Problem.Validation("account_id", "the query parameter account_id names the account the statement belongs to")
+                : Problem.NotFound("Account", $"account '{accountId}' does not exist");
+        }
+
+        if (format is null || !StatementFile.Formats.Contains(format, StringComparer.OrdinalIgnoreCase))
+        {
+            return Problem.Validation("format", "the query parameter format must be csv or camt053");
+        }
+
+        byte[] content;
+        if (http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync(cancellationToken);
+            if (form.Files.Count == 0)
+            {
+                return Problem.Validation("file", "the multipart form holds no file");
+            }
+
+            using var buffer = new MemoryStream();
+            await form.Files[0].CopyToAsync(buffer, cancellationToken);
+            content = buffer.ToArray();
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, cancellationToken);
+            content = buffer.ToArray();
+        }
+
+        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error))
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error!.ToString(),
+                error.Element ?? $"line {error.Line}", new Dictionary<string, object?> { ["line"] = error.Line, ["element"] = error.Element });
+        }
+
+        var foreign = lines.FirstOrDefault(l => l.Amount.Currency.Code != account.Currency);
+        if (foreign is not null)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole",
+                $"line {foreign.SourceLine} is in {foreign.Amount.Currency.Code}, account '{account.Id}' holds {account.Currency}",
+                $"line {foreign.SourceLine}", new Dictionary<string, object?> { ["line"] = foreign.SourceLine });
+        }
+
+        var import = await statements.ImportAsync(account.Id, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines,
+            http.Client().ClientId, cancellationToken);
+        var response = new StatementImportResponse(import.StatementId, account.Id, format, import.Lines, import.Imported, import.AlreadyImported);
+        return import.AlreadyImported ? TypedResults.Ok(response) : TypedResults.Created($"/api/v1/statements/{import.StatementId}", response);
+    }
+
+    /// <summary>
+    /// Reconciles one account now: its ledger against itself and against its statement lines not yet
+    /// matched. Body (all optional): from, to (instants), statement_ids, date_window_days, dry_run.
+    /// </summary>
+    public static async Task<IResult> ReconcileAsync(
+        string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, CancellationToken cancellationToken)
+    {
+        if (await accounts.GetAsync(accountId, cancellationToken) is null)
+        {
+            return Problem.NotFound("Account", $"account '{accountId}' does not exist");
+        }
+
+        JsonElement body = default;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var (read, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+            if (malformed is not null)
+            {
+                return malformed;
+            }
+
+            body = read;
+            if (JsonBody.RefuseUnknown(body, "", "from", "to", "statement_ids", "date_window_days", "dry_run") is { } unknown)
+            {
+                return unknown;
+            }
+        }
+
+        DateTimeOffset? from = null, to = null;
+        Guid[]? statementIds = null;
+        var options = new MatchOptions();
+        var dryRun = false;
+        try
+        {
+            if (body.ValueKind == JsonValueKind.Object)
+            {
+                from = body.TryGetProperty("from", out var f) && f.ValueKind != JsonValueKind.Null ? f.GetDateTimeOffset() : null;
+                to = body.TryGetProperty("to", out var t) && t.ValueKind != JsonValueKind.Null ? t.GetDateTimeOffset() : null;
+                statementIds = body.TryGetProperty("statement_ids", out var s) && s.ValueKind == JsonValueKind.Array
+                    ? s.EnumerateArray().Select(e => e.GetGuid()).ToArray() : null;
+                dryRun = body.TryGetProperty("dry_run", out var d) && d.GetBoolean();
+                if (body.TryGetProperty("date_window_days", out var w))
+                {
+                    options = options with { DateWindowDays = w.GetInt32() is >= 0 and <= 31 ? w.GetInt32() : throw new FormatException() };
+                }
+            }
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            return Problem.Validation("body", "from/to must be ISO 8601 instants, statement_ids uuids, date_window_days 0–31, dry_run a boolean");
+        }
+
+        var run = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun, "on_demand", http.Client().ClientId, cancellationToken);
+        var summary = run.Summary;
+        return TypedResults.Ok(new ReconcileResponse(summary.RunId, accountId, dryRun, summary.Matched, summary.UnmatchedInternal,
+            summary.UnmatchedExternal, summary.AmountMismatches, summary.Differences,
+            new
+            {
+                pairs = run.Matches.Pairs.Select(p => new { transaction_id = p.Internal.Id, line_id = p.External.LineId, rule = p.Rule.ToString(), p.Confidence }),
+                groups = run.Matches.Groups.Select(g => new
+                {
+                    transaction_ids = g.Internal.Select(i => i.Id), line_ids = g.External.Select(e => e.LineId), rule = g.Rule.ToString(), fee_minor = g.Fee.Minor, g.Confidence,
+                }),
+                amount_mismatches = run.Matches.Mismatches.Select(m => new { transaction_id = m.Internal.Id, line_id = m.External.LineId, ledger_minor = m.Internal.Amount.Minor, statement_minor = m.External.Amount.Minor }),
+                unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),
+                unmatched_external = run.Matches.UnmatchedExternal.Select(e => e.LineId),
+                differences = run.Differences,
+            }));
+    }
+
+    public static async Task<IResult> HistoryAsync(string accountId, int? limit, ReconciliationReader reader, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new { account_id = accountId, runs = await reader.HistoryAsync(accountId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken) });
+
+    public static async Task<IResult> DifferenceAsync(string accountId, ReconciliationReader reader, CancellationToken cancellationToken)
+    {
+        var (runId, differences) = await reader.LatestDifferencesAsync(accountId, cancellationToken);
+        return TypedResults.Ok(new { account_id = accountId, run_id = runId, differences });
+    }
+
+    /// <summary>A run and its breaks, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
+    public static async Task<IResult> RunAsync(Guid runId, int? limit, string? cursor, ReconciliationReader reader, CancellationToken cancellationToken)
+    {
+        var run = await reader.RunAsync(runId, cancellationToken);
+        if (run is null)
+        {
+            return Problem.NotFound("Reconciliation run", $"run {runId} does not exist");
+        }
+
+        if (limit is < 1 or > 500 || (cursor is not null && !Guid.TryParse(cursor, out _)))
+        {
+            return Problem.Validation(limit is < 1 or > 500 ? "limit" : "cursor", "limit is 1–500; cursor is the next_cursor of the previous page");
+        }
+
+        var size = limit ?? 100;
+        var breaks = await reader.BreaksAsync(runId, cursor is null ? null : Guid.Parse(cursor), size, cancellationToken);
+        return TypedResults.Ok(new RunResponse(run, breaks, breaks.Count == size ? breaks[^1].BreakId.ToString() : null));
+    }
+
+    /// <summary>Body: {"action": "adjust" | "explain", "note": "…"}. Adjusting posts against the suspense account.</summary>
+    public static async Task<IResult> ResolveAsync(Guid breakId, HttpContext http, BreakResolution resolution, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        var (action, p1) = JsonBody.OptionalString(body, "action", "");
+        var (note, p2) = JsonBody.OptionalString(body, "note", "");
+        if ((JsonBody.RefuseUnknown(body, "", "action", "note") ?? p1 ?? p2) is { } problem)
+        {
+            return problem;
+        }
+
+        if (action is not ("adjust" or "explain"))
+        {
+            return Problem.Validation("action", "action must be adjust (post an adjustment) or explain (close with a note)");
+        }
+
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            return Problem.Validation("note", "a note saying why is required");
+        }
+
+        var result = await resolution.ResolveAsync(breakId, action == "adjust", note, http.Client().ClientId, cancellationToken);
+        if (result is null)
+        {
+            return Problem.NotFound("Break", $"break {breakId} does not exist");
+        }
+
+        return result.FailureCode is null
+            ? TypedResults.Ok(new { break_id = breakId, status = result.Status, adjustment_transaction_id = result.AdjustmentTransactionId })
+            : Problem.Unprocessable("adjustment-failed", "The adjustment could not post", $"{result.FailureCode}: {result.FailureReason}");
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace LambdaRecon.Infrastructure.Reconciliation;
+
+public sealed record RunView(Guid RunId, string Kind, string? AccountId, DateTimeOffset? PeriodFrom, DateTimeOffset? PeriodTo,
+    string TriggeredBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, JsonElement Summary);
+
+public sealed record BreakView(Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, long Amount, string Currency,
+    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId);
+
+public sealed record DifferenceView(Guid RunId, string Kind, string? AccountId, Guid? TransactionId, string Currency, long Expected, long Actual,
+    long Difference, long? FirstEntryId);
+
+public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
+{
+    private const string RunColumns = "id, kind, account_id, period_from, period_to, triggered_by, started_at, finished_at, summary::text";
+
+    public async Task<IReadOnlyList<RunView>> HistoryAsync(string accountId, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"SELECT {RunColumns} FROM reconciliation_runs WHERE account_id = @account ORDER BY started_at DESC LIMIT @limit");
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("limit", limit);
+        var runs = new List<RunView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runs.Add(ReadRun(reader));
+        }
+
+        return runs;
+    }
+
+    public async Task<RunView?> RunAsync(Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {RunColumns} FROM reconciliation_runs WHERE id = @id");
+        command.Parameters.AddWithValue("id", runId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRun(reader) : null;
+    }
+
+    /// <summary>A run's breaks in id order, <paramref name="limit"/> after <paramref name="after"/>.</summary>
+    public async Task<IReadOnlyList<BreakView>> BreaksAsync(Guid runId, Guid? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT id, kind, account_id, transaction_id, line_id, amount, currency, detail::text, status, resolved_by, resolved_at,
+                   resolution_note, adjustment_transaction_id
+              FROM reconciliation_breaks
+             WHERE run_id = @run AND (@after::uuid IS NULL OR id > @after)
+             ORDER BY id LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.Add(new NpgsqlParameter<Guid?>("after", after) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.AddWithValue("limit", limit);
+        var breaks = new List<BreakView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            breaks.Add(new BreakView(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5), reader.GetString(6),
+                JsonDocument.Parse(reader.GetString(7)).RootElement.Clone(), reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetGuid(12)));
+        }
+
+        return breaks;
+    }
+
+    /// <summary>The differences the latest run that checked this account found for it (none when it was clean).</summary>
+    public async Task<(Guid? RunId, IReadOnlyList<DifferenceView> Differences)> LatestDifferencesAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH latest AS (
+                SELECT id FROM reconciliation_runs WHERE account_id = @account OR account_id IS NULL ORDER BY started_at DESC LIMIT 1
+            )
+            SELECT latest.id, d.kind, d.account_id, d.transaction_id, d.currency, d.expected, d.actual, d.difference, d.first_entry_id
+              FROM latest
+              LEFT JOIN reconciliation_differences d ON d.run_id = latest.id
+                    AND (d.account_id = @account
+                         OR d.transaction_id IN (SELECT e.transaction_id FROM ledger_entries e WHERE e.account_id = @account))
+            """);
+        command.Parameters.AddWithValue("account", accountId);
+        Guid? runId = null;
+        var differences = new List<DifferenceView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            runId = reader.GetGuid(0);
+            if (!reader.IsDBNull(1))
+            {
+                differences.Add(new DifferenceView(
+                    runId.Value, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
+                    reader.GetString(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)));
+            }
+        }
+
+        return (runId, differences);
+    }
+
+    private static RunView ReadRun(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+        reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+        JsonDocument.Parse(reader.GetString(8)).RootElement.Clone());
+}

@@ -1,0 +1,188 @@
+using System.Text.Json;
+using LambdaRecon.Core.Monetary;
+using LambdaRecon.Core.Reconciliation;
+using LambdaRecon.Core.Statements;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LambdaRecon.Infrastructure.Reconciliation;
+
+public sealed record RunSummary(
+    Guid? RunId, string? AccountId, int Matched, int UnmatchedInternal, int UnmatchedExternal, int AmountMismatches, int Differences);
+
+public sealed record AccountRun(RunSummary Summary, MatchResult Matches, IReadOnlyList<Difference> Differences);
+
+/// <summary>
+/// One account's reconciliation: its ledger against itself, and against the statement lines not yet
+/// matched by an earlier run. The matching is Core's; this class reads its inputs and stores its
+/// outputs (unless it is a dry run) in one database transaction.
+/// </summary>
+public sealed class ReconciliationService(NpgsqlDataSource dataSource)
+{
+    public async Task<AccountRun> ReconcileAccountAsync(
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options,
+        bool dryRun, string kind, string triggeredBy, CancellationToken cancellationToken)
+    {
+        var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
+        var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
+        var result = Matcher.Match(ledger, lines, options);
+        var differences = await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
+        var matched = result.Pairs.Count + result.Groups.Count;
+        if (dryRun)
+        {
+            return new AccountRun(
+                new RunSummary(null, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count),
+                result, differences);
+        }
+
+        var runId = Guid.NewGuid();
+        var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await RunStore.InsertRunAsync(connection, runId, kind, accountId, from, to, triggeredBy, summary, cancellationToken);
+        await RunStore.InsertDifferencesAsync(connection, runId, differences, cancellationToken);
+        await InsertMatchesAsync(connection, runId, accountId, result, cancellationToken);
+        await InsertBreaksAsync(connection, runId, accountId, result, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new AccountRun(summary, result, differences);
+    }
+
+    // The account's postings not matched before and not settled by a resolved break, signed from its side.
+    private async Task<List<LedgerItem>> LedgerItemsAsync(string accountId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT t.id, e.amount, e.currency, (e.posted_at AT TIME ZONE 'UTC')::date, t.idempotency_key, t.description,
+                   CASE WHEN t.source_account_id = @account THEN t.destination_account_id ELSE t.source_account_id END
+              FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id
+             WHERE e.account_id = @account
+               AND (@from::timestamptz IS NULL OR e.posted_at >= @from) AND (@to::timestamptz IS NULL OR e.posted_at < @to)
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.transaction_id = t.id)
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b
+                                WHERE b.account_id = @account AND b.transaction_id = t.id AND b.status <> 'open')
+            """);
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", from) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", to) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        var items = new List<LedgerItem>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var id = reader.GetGuid(0);
+            items.Add(new LedgerItem(
+                id.ToString(), new Money(reader.GetInt64(1), Currency.Of(reader.GetString(2))), reader.GetFieldValue<DateOnly>(3),
+                Reference: reader.IsDBNull(4) ? null : reader.GetString(4),
+                EndToEndId: id.ToString(),
+                Counterparty: reader.GetString(6),
+                Description: reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+
+        return items;
+    }
+
+    private async Task<List<StatementLine>> StatementLinesAsync(
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, int windowDays, IReadOnlyList<Guid>? statementIds, CancellationToken cancellationToken)
+    {
+        // The window widens the period on both sides: a payment posted on the 31st may be booked on the 2nd.
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT r.line_id, r.source_line, r.amount, r.currency, r.booking_date, r.value_date, r.reference, r.end_to_end_id,
+                   r.counterparty, r.description, r.fee, r.net
+              FROM external_records r
+             WHERE r.account_id = @account
+               AND (@from::date IS NULL OR r.value_date >= @from::date - @window)
+               AND (@to::date IS NULL OR r.value_date <= @to::date + @window)
+               AND (@statements::uuid[] IS NULL OR r.statement_id = ANY(@statements))
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.line_id = r.line_id)
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b
+                                WHERE b.account_id = @account AND b.line_id = r.line_id AND b.status <> 'open')
+            """);
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.Add(new NpgsqlParameter<DateTime?>("from", from?.UtcDateTime) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTime?>("to", to?.UtcDateTime) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.AddWithValue("window", windowDays);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]?>("statements", statementIds?.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        var lines = new List<StatementLine>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var currency = Currency.Of(reader.GetString(3));
+            lines.Add(new StatementLine(
+                reader.GetString(0), reader.GetInt32(1), new Money(reader.GetInt64(2), currency),
+                reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5),
+                Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9),
+                reader.IsDBNull(10) ? null : new Money(reader.GetInt64(10), currency),
+                reader.IsDBNull(11) ? null : new Money(reader.GetInt64(11), currency)));
+        }
+
+        return lines;
+    }
+
+    private static async Task InsertMatchesAsync(NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, CancellationToken cancellationToken)
+    {
+        var rows = new List<(int No, string Rule, int Confidence, long Fee, Guid? Transaction, string? Line)>();
+        var no = 0;
+        foreach (var pair in result.Pairs)
+        {
+            no++;
+            rows.Add((no, pair.Rule.ToString(), pair.Confidence, 0, Guid.Parse(pair.Internal.Id), null));
+            rows.Add((no, pair.Rule.ToString(), pair.Confidence, 0, null, pair.External.LineId));
+        }
+
+        foreach (var group in result.Groups)
+        {
+            no++;
+            rows.AddRange(group.Internal.Select(i => (no, group.Rule.ToString(), group.Confidence, group.Fee.Minor, (Guid?)Guid.Parse(i.Id), (string?)null)));
+            rows.AddRange(group.External.Select(e => (no, group.Rule.ToString(), group.Confidence, group.Fee.Minor, (Guid?)null, (string?)e.LineId)));
+        }
+
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO reconciliation_matches (run_id, account_id, match_no, rule, confidence, fee, transaction_id, line_id)
+            SELECT @run, @account, * FROM unnest(@nos, @rules, @confidences, @fees, @transactions, @lines)
+            """, connection);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("nos", rows.Select(r => r.No).ToArray());
+        command.Parameters.AddWithValue("rules", rows.Select(r => r.Rule).ToArray());
+        command.Parameters.AddWithValue("confidences", rows.Select(r => r.Confidence).ToArray());
+        command.Parameters.AddWithValue("fees", rows.Select(r => r.Fee).ToArray());
+        command.Parameters.Add(new NpgsqlParameter<Guid?[]>("transactions", rows.Select(r => r.Transaction).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("lines", rows.Select(r => r.Line).ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task InsertBreaksAsync(NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string Kind, Guid? Transaction, string? Line, long Amount, string Currency, string Detail)>();
+        rows.AddRange(result.UnmatchedInternal.Select(i =>
+            ("unmatched_internal", (Guid?)Guid.Parse(i.Id), (string?)null, i.Amount.Minor, i.Amount.Currency.Code,
+             JsonSerializer.Serialize(new { date = i.Date, reference = i.Reference, counterparty = i.Counterparty }))));
+        rows.AddRange(result.UnmatchedExternal.Select(e =>
+            ("unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
+             JsonSerializer.Serialize(new { value_date = e.ValueDate, reference = e.Reference, end_to_end_id = e.EndToEndId, source_line = e.SourceLine, description = e.Description }))));
+        // A mismatch's amount is what the statement says beyond the ledger: the adjustment that would settle it.
+        rows.AddRange(result.Mismatches.Select(m =>
+            ("amount_mismatch", (Guid?)Guid.Parse(m.Internal.Id), (string?)m.External.LineId, m.External.Amount.Minor - m.Internal.Amount.Minor,
+             m.Internal.Amount.Currency.Code,
+             JsonSerializer.Serialize(new { ledger_amount = m.Internal.Amount.Minor, statement_amount = m.External.Amount.Minor, statement_currency = m.External.Amount.Currency.Code, rule = m.Rule.ToString() }))));
+
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO reconciliation_breaks (id, run_id, account_id, kind, transaction_id, line_id, amount, currency, detail)
+            SELECT gen_random_uuid(), @run, @account, kind, transaction_id, line_id, amount, currency, detail::jsonb
+              FROM unnest(@kinds, @transactions, @lines, @amounts, @currencies, @details) AS v(kind, transaction_id, line_id, amount, currency, detail)
+            """, connection);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("kinds", rows.Select(r => r.Kind).ToArray());
+        command.Parameters.Add(new NpgsqlParameter<Guid?[]>("transactions", rows.Select(r => r.Transaction).ToArray()));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("lines", rows.Select(r => r.Line).ToArray()));
+        command.Parameters.AddWithValue("amounts", rows.Select(r => r.Amount).ToArray());
+        command.Parameters.AddWithValue("currencies", rows.Select(r => r.Currency).ToArray());
+        command.Parameters.AddWithValue("details", rows.Select(r => r.Detail).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string? Text(NpgsqlDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+}
