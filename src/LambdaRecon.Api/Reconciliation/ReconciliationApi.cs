@@ -90,7 +90,8 @@ public static class ReconciliationApi
 
     /// <summary>
     /// Reconciles one account now: its ledger against itself and against its statement lines not yet
-    /// matched. Body (all optional): from, to (instants), statement_ids, date_window_days, dry_run.
+    /// matched. Body (all optional): from, to (instants), statement_ids, date_window_days, fee_tolerance_minor,
+    /// fee_tolerance_bp, dry_run.
     /// </summary>
     public static async Task<IResult> ReconcileAsync(
         string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, CancellationToken cancellationToken)
@@ -110,7 +111,7 @@ public static class ReconciliationApi
             }
 
             body = read;
-            if (JsonBody.RefuseUnknown(body, "", "from", "to", "statement_ids", "date_window_days", "dry_run") is { } unknown)
+            if (JsonBody.RefuseUnknown(body, "", "from", "to", "statement_ids", "date_window_days", "fee_tolerance_minor", "fee_tolerance_bp", "dry_run") is { } unknown)
             {
                 return unknown;
             }
@@ -133,11 +134,16 @@ public static class ReconciliationApi
                 {
                     options = options with { DateWindowDays = w.GetInt32() is >= 0 and <= 31 ? w.GetInt32() : throw new FormatException() };
                 }
+
+                // A payout may be short of its charges by fees: a fixed amount in minor units plus basis points of the charges.
+                var feeMinor = body.TryGetProperty("fee_tolerance_minor", out var fm) ? fm.GetInt64() : 0;
+                var feeBp = body.TryGetProperty("fee_tolerance_bp", out var fb) ? fb.GetInt32() : 0;
+                options = options with { FeeTolerance = feeMinor >= 0 && feeBp is >= 0 and <= 10_000 ? new FeeTolerance(feeMinor, feeBp) : throw new FormatException() };
             }
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
-            return Problem.Validation("body", "from/to must be ISO 8601 instants, statement_ids uuids, date_window_days 0–31, dry_run a boolean");
+            return Problem.Validation("body", "from/to must be ISO 8601 instants, statement_ids uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, dry_run a boolean");
         }
 
         var run = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun, "on_demand", http.Client().ClientId, cancellationToken);

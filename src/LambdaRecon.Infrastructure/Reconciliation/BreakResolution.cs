@@ -79,7 +79,11 @@ public sealed class BreakResolution(NpgsqlDataSource dataSource)
                 UPDATE reconciliation_breaks
                    SET status = @status, resolution_note = @note, resolved_by = @actor, resolved_at = now(), adjustment_transaction_id = @adjustment
                  WHERE id = @id AND status = 'open'
-                RETURNING id, kind, amount, currency
+                RETURNING id, run_id, kind, amount, currency
+            ), settled AS (
+                -- The adjustment is the ledger's side of what the break was about: no later run may report it.
+                INSERT INTO reconciliation_matches (run_id, account_id, match_no, rule, confidence, transaction_id)
+                SELECT run_id, @account, 0, 'Adjustment', 100, @adjustment FROM resolved WHERE @adjustment::uuid IS NOT NULL
             )
             INSERT INTO account_events (account_id, event, actor, detail)
             SELECT @account, 'break.' || @status, @actor,
