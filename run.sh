@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs LambdaRecon locally: private PostgreSQL, Redis and SQS emulator, then the local runner
-# (the API on http://127.0.0.1:${PORT:-3000}). Ctrl-C stops everything it started.
+# Runs LambdaRecon locally: private PostgreSQL, Redis and SQS emulator, then the local runner with
+# the given command (default start: the API on http://127.0.0.1:${PORT:-3000}, the SQS poller and the
+# schedule). Other commands: start-api, invoke <Function> --event <file>, import-statement ….
+# Ctrl-C stops everything it started.
 set -euo pipefail
 PROFILE=run
 PG_PORT=${LAMBDARECON_PG_PORT:-55432}
@@ -23,7 +25,7 @@ trap 'exit 130' INT TERM
 start_services
 log "building"
 dotnet build "$ROOT/src/LambdaRecon.Local" -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || die "dotnet build failed"
-log "API on http://127.0.0.1:$PORT (Ctrl-C stops everything)"
+case "${1:-start}" in start|start-api) log "API on http://127.0.0.1:$PORT (Ctrl-C stops everything)" ;; esac
 dotnet "$ROOT/src/LambdaRecon.Local/bin/Release/net10.0/LambdaRecon.Local.dll" "$@" &
 echo $! >"$STATE_DIR/local.pid"
 wait "$(cat "$STATE_DIR/local.pid")"

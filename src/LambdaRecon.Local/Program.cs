@@ -1,17 +1,9 @@
-using LambdaRecon.Api.Hosting;
-using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Local;
 
-// The local stand-in for `sam local`: for now it serves the API on Kestrel.
-var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } p ? p : "3000";
-var app = ApiHost.Build(args);
-app.Urls.Add($"http://127.0.0.1:{port}");
-
-// The key in LAMBDARECON_API_KEY, or a new one printed here, gets every scope for local use.
-var key = Environment.GetEnvironmentVariable("LAMBDARECON_API_KEY") is { Length: > 0 } given ? given : ApiKeyStore.NewKey();
-await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "local", ApiScopes.All, CancellationToken.None);
-if (key != Environment.GetEnvironmentVariable("LAMBDARECON_API_KEY"))
-{
-    await Console.Error.WriteLineAsync($"API key for this run (all scopes): {key}   (set LAMBDARECON_API_KEY to choose your own)");
-}
-
-await app.RunAsync();
+// The local stand-in for `sam local`, driven by template.yaml:
+//   start                                   the API on Kestrel, the SQS poller feeding LedgerWorkerFunction,
+//                                           and ReconcileFunction on the template's schedule (the default)
+//   start-api                               the API alone
+//   invoke <Function> --event <file.json>   one invocation of a function's entry point; prints its response
+//   import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
+return await Commands.RunAsync(args);

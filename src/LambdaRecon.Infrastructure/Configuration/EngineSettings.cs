@@ -22,6 +22,19 @@ public sealed record EngineSettings(
         var problems = new List<string>();
 
         var postgres = PostgresFrom(Get, problems);
+        if (postgres is not null && Get("DATABASE_POOL_SIZE") is { } poolSize)
+        {
+            // Each Lambda execution environment keeps its own pool: a small one, so that a burst of
+            // environments cannot exhaust the database's (or RDS Proxy's) connections.
+            if (int.TryParse(poolSize, out var size) && size is > 0 and <= 1000)
+            {
+                postgres = new NpgsqlConnectionStringBuilder(postgres) { MaxPoolSize = size }.ConnectionString;
+            }
+            else
+            {
+                problems.Add($"DATABASE_POOL_SIZE '{poolSize}' is not a number from 1 to 1000");
+            }
+        }
         var redis = RedisFrom(Get("REDIS_URL"), problems);
         var queueUrl = AbsoluteUrl("QUEUE_URL", Get("QUEUE_URL"), problems);
         var dlqUrl = AbsoluteUrl("DLQ_URL", Get("DLQ_URL"), problems);

@@ -95,4 +95,13 @@ public class EngineSettingsTests
 
         Assert.Contains("QUEUE_URL 'transactions.fifo'", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void DATABASE_POOL_SIZE_caps_the_connection_pool()
+    {
+        var settings = Read(new Dictionary<string, string>(Complete) { ["DATABASE_POOL_SIZE"] = "4" });
+
+        Assert.Equal(4, new Npgsql.NpgsqlConnectionStringBuilder(settings.PostgresConnectionString).MaxPoolSize);
+        Assert.Throws<InvalidOperationException>(() => Read(new Dictionary<string, string>(Complete) { ["DATABASE_POOL_SIZE"] = "lots" }));
+    }
 }

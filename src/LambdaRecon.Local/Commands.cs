@@ -1,0 +1,120 @@
+using System.Text;
+using LambdaRecon.Api.Hosting;
+using LambdaRecon.Core.Statements;
+using LambdaRecon.Infrastructure;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Local.Template;
+
+namespace LambdaRecon.Local;
+
+public static class Commands
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.FirstOrDefault() ?? "start";
+        var rest = args.Skip(1).ToArray();
+        try
+        {
+            return command switch
+            {
+                "start" => await StartAsync(withFunctions: true),
+                "start-api" => await StartAsync(withFunctions: false),
+                "invoke" => await InvokeAsync(rest),
+                "import-statement" => await ImportStatementAsync(rest),
+                _ => Usage($"unknown command '{command}'"),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static int Usage(string problem)
+    {
+        Console.Error.WriteLine($"""
+            {problem}
+            usage: start | start-api | invoke <Function> --event <file.json>
+                   | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
+            """);
+        return 2;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static async Task<int> StartAsync(bool withFunctions)
+    {
+        var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } p ? p : "3000";
+        var app = ApiHost.Build([]);
+        app.Urls.Add($"http://127.0.0.1:{port}");
+
+        // The key in LAMBDARECON_API_KEY, or a new one printed here, gets every scope for local use.
+        var given = Environment.GetEnvironmentVariable("LAMBDARECON_API_KEY");
+        var key = string.IsNullOrEmpty(given) ? ApiKeyStore.NewKey() : given;
+        await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "local", ApiScopes.All, CancellationToken.None);
+        if (key != given)
+        {
+            await Console.Error.WriteLineAsync($"API key for this run (all scopes): {key}   (set LAMBDARECON_API_KEY to choose your own)");
+        }
+
+        if (withFunctions)
+        {
+            var template = SamTemplate.Load(SamTemplate.DefaultPath());
+            var lifetime = app.Lifetime.ApplicationStopping;
+            var schedule = template.Function("ReconcileFunction");
+            _ = LocalSchedule.RunAsync(new FunctionInvoker(schedule), SamTemplate.RatePeriod(schedule.Schedule!), lifetime);
+        }
+
+        await app.RunAsync();
+        return 0;
+    }
+
+    private static async Task<int> InvokeAsync(string[] args)
+    {
+        var name = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        var eventFile = Option(args, "--event");
+        if (name is null || eventFile is null)
+        {
+            return Usage("invoke needs a function name and --event <file.json>");
+        }
+
+        var invoker = new FunctionInvoker(SamTemplate.Load(SamTemplate.DefaultPath()).Function(name));
+        await using var input = File.OpenRead(eventFile);
+        await using var output = await invoker.HandleAsync(input);
+        using var reader = new StreamReader(output, Encoding.UTF8);
+        Console.WriteLine(await reader.ReadToEndAsync());
+        return 0;
+    }
+
+    private static async Task<int> ImportStatementAsync(string[] args)
+    {
+        var (account, format, file) = (Option(args, "--account"), Option(args, "--format"), Option(args, "--file"));
+        if (account is null || format is null || file is null)
+        {
+            return Usage("import-statement needs --account, --format and --file");
+        }
+
+        var mapping = Option(args, "--mapping");
+        var content = await File.ReadAllBytesAsync(file);
+        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error))
+        {
+            await Console.Error.WriteLineAsync($"refused whole, nothing imported: {error}");
+            return 1;
+        }
+
+        await using var resources = new EngineResources(EngineSettings.FromEnvironment());
+        var import = await new StatementStore(resources.DataSource).ImportAsync(
+            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None);
+        Console.WriteLine(import.AlreadyImported
+            ? $"statement {import.StatementId}: already imported, nothing changed"
+            : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported");
+        return 0;
+    }
+}

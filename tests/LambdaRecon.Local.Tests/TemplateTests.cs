@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Local.Template;
+using LambdaRecon.TestSupport;
+using YamlDotNet.RepresentationModel;
+
+namespace LambdaRecon.Local.Tests;
+
+public class TemplateTests
+{
+    private static readonly SamTemplate Template = SamTemplate.Load(Path.Combine(TestEnvironment.RepositoryRoot, "template.yaml"));
+
+    [Fact]
+    public void The_template_has_the_three_functions_by_their_logical_ids()
+    {
+        Assert.Equal(
+            ["ApiFunction", "LedgerWorkerFunction", "ReconcileFunction"],
+            Template.Functions().Select(f => f.LogicalId).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("ApiFunction")]
+    [InlineData("LedgerWorkerFunction")]
+    [InlineData("ReconcileFunction")]
+    public void Each_handler_names_a_public_stream_method_in_the_built_assembly(string logicalId)
+    {
+        var method = FunctionInvoker.Resolve(Template.Function(logicalId).Handler);
+
+        Assert.Equal(typeof(Task<Stream>), method.ReturnType);
+        Assert.Equal([typeof(Stream)], method.GetParameters().Select(p => p.ParameterType));
+    }
+
+    [Theory]
+    [InlineData("ApiFunction")]
+    [InlineData("LedgerWorkerFunction")]
+    [InlineData("ReconcileFunction")]
+    public void Each_function_is_given_every_variable_the_engine_requires(string logicalId)
+    {
+        var environment = Template.Function(logicalId).Environment;
+
+        // Values are CloudFormation references here; any well-formed value of the right kind stands in.
+        string? Lookup(string name) => name == "AWS_REGION" ? "us-east-1" // Lambda sets it for every function
+            : !environment.ContainsKey(name) ? null
+            : name == "REDIS_URL" ? "redis://cache:6379"
+            : name == "DATABASE_POOL_SIZE" ? "4"
+            : name.EndsWith("_URL", StringComparison.Ordinal) ? "https://sqs.us-east-1.amazonaws.com/1/q"
+            : "value";
+
+        var settings = EngineSettings.From(Lookup);
+
+        Assert.Contains("Host=value", settings.PostgresConnectionString, StringComparison.Ordinal);
+        Assert.Contains("Maximum Pool Size=4", settings.PostgresConnectionString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_worker_takes_batches_of_ten_with_partial_batch_responses_and_the_queue_outlasts_it_six_times()
+    {
+        var worker = Template.Function("LedgerWorkerFunction");
+        var queue = (YamlMappingNode)((YamlMappingNode)Template.Resources["TransactionsQueue"])["Properties"];
+
+        Assert.Equal(10, worker.SqsBatchSize);
+        Assert.Equal(["ReportBatchItemFailures"], worker.SqsResponseTypes);
+        Assert.True(int.Parse(((YamlScalarNode)queue["VisibilityTimeout"]).Value!, System.Globalization.CultureInfo.InvariantCulture) >= 6 * worker.Timeout);
+    }
+
+    [Fact]
+    public void The_reconciler_runs_every_fifteen_minutes_by_default()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(15), SamTemplate.RatePeriod(Template.Function("ReconcileFunction").Schedule!));
+    }
+
+    [Fact]
+    public void The_localstack_hook_creates_the_same_queues_as_the_emulator()
+    {
+        var emulator = JsonDocument.Parse(File.ReadAllText(Path.Combine(TestEnvironment.RepositoryRoot, "tools/sqs-emulator/queues.json")))
+            .RootElement.GetProperty("queues").EnumerateArray()
+            .ToDictionary(q => q.GetProperty("name").GetString()!, q => Normalize(q.GetProperty("attributes")));
+        var script = File.ReadAllText(Path.Combine(TestEnvironment.RepositoryRoot, "localstack/ready.d/create-queues.sh"));
+        var localstack = Regex.Matches(script, @"--queue-name (\S+) \\\s+--attributes '([^']+)'")
+            .ToDictionary(m => m.Groups[1].Value, m => Normalize(JsonDocument.Parse(m.Groups[2].Value).RootElement));
+
+        Assert.Equal(emulator.Keys.Order(), localstack.Keys.Order());
+        foreach (var (name, attributes) in emulator)
+        {
+            Assert.Equal(attributes, localstack[name]);
+        }
+    }
+
+    // Attribute values as strings, a redrive policy as "target name/maxReceiveCount", whatever the notation.
+    private static SortedDictionary<string, string> Normalize(JsonElement attributes)
+    {
+        var normalized = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var attribute in attributes.EnumerateObject())
+        {
+            var value = attribute.Value.ValueKind == JsonValueKind.String ? attribute.Value.GetString()! : attribute.Value.GetRawText();
+            if (attribute.Name == "RedrivePolicy")
+            {
+                var policy = attribute.Value.ValueKind == JsonValueKind.String ? JsonDocument.Parse(value).RootElement : attribute.Value;
+                var target = policy.TryGetProperty("deadLetterTargetName", out var n) ? n.GetString()! : policy.GetProperty("deadLetterTargetArn").GetString()!.Split(':')[^1];
+                value = $"{target}/{policy.GetProperty("maxReceiveCount").GetRawText().Trim('"')}";
+            }
+
+            normalized[attribute.Name] = value;
+        }
+
+        return normalized;
+    }
+}
