@@ -1,0 +1,63 @@
+using System.Diagnostics.CodeAnalysis;
+using LambdaRecon.Infrastructure;
+using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.LedgerWorker.Posting;
+using Microsoft.Extensions.Logging;
+
+namespace LambdaRecon.LedgerWorker;
+
+/// <summary>
+/// LedgerWorkerFunction's handler (LambdaRecon.LedgerWorker::LambdaRecon.LedgerWorker.Function::HandleAsync):
+/// an SQS event from the queue's event source mapping in, the batch response out (ReportBatchItemFailures).
+/// </summary>
+[SuppressMessage("Naming", "CA1716", Justification = "template.yaml's Handler names this class, as AWS's own samples name theirs.")]
+public sealed class Function
+{
+    // One handler, connection pool and logger per execution environment, reused by every invocation while
+    // Lambda keeps the environment warm. Environment variables cannot change under a running environment,
+    // so a build that failed fails every later invocation with the same error instead of being retried.
+    private static readonly Lazy<SqsBatchHandler> Handler = new(Build);
+
+    private static int _builds;
+
+    private readonly SqsBatchHandler _handler;
+
+    /// <summary>Lambda creates the instance during its init phase: building from here takes it off the first batch.</summary>
+    public Function() => _handler = Handler.Value;
+
+    /// <summary>How many times this process has built the handler.</summary>
+    internal static int Builds => Volatile.Read(ref _builds);
+
+    // The runtime offers no cancellation to a Stream handler: at its timeout Lambda ends the process, and
+    // PostgreSQL rolls back the open transaction with the connection.
+    public Task<Stream> HandleAsync(Stream input) => _handler.HandleAsync(input, CancellationToken.None);
+
+    private static SqsBatchHandler Build()
+    {
+        Interlocked.Increment(ref _builds);
+        var resources = new EngineResources(EngineSettings.FromEnvironment());
+        var loggerFactory = LoggerFactory.Create(logging => logging
+            .SetMinimumLevel(LogLevelFromEnvironment())
+            .AddJsonConsole(options =>
+            {
+                // One JSON object per line on stdout: what Lambda hands to CloudWatch Logs, where each
+                // field (MessageId, TransactionId, MessageGroupId…) can be queried.
+                options.UseUtcTimestamp = true;
+                options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            }));
+        return new SqsBatchHandler(new LedgerStore(resources.DataSource), loggerFactory.CreateLogger<SqsBatchHandler>());
+    }
+
+    // Lambda's advanced logging controls pass the level chosen for the function here.
+    private static LogLevel LogLevelFromEnvironment() =>
+        Environment.GetEnvironmentVariable("AWS_LAMBDA_LOG_LEVEL")?.Trim().ToUpperInvariant() switch
+        {
+            "TRACE" => LogLevel.Trace,
+            "DEBUG" => LogLevel.Debug,
+            "WARN" => LogLevel.Warning,
+            "ERROR" => LogLevel.Error,
+            "FATAL" => LogLevel.Critical,
+            _ => LogLevel.Information,
+        };
+}
