@@ -4,7 +4,9 @@ using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.LedgerWorker.Local;
 using LambdaRecon.Local.Template;
 
 namespace LambdaRecon.Local;
@@ -23,6 +25,7 @@ public static class Commands
                 "start-api" => await StartAsync(withFunctions: false),
                 "invoke" => await InvokeAsync(rest),
                 "import-statement" => await ImportStatementAsync(rest),
+                "dlq-redrive" => await RedriveAsync(),
                 _ => Usage($"unknown command '{command}'"),
             };
         }
@@ -39,6 +42,7 @@ public static class Commands
             {problem}
             usage: start | start-api | invoke <Function> --event <file.json>
                    | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
+                   | dlq-redrive
             """);
         return 2;
     }
@@ -66,10 +70,22 @@ public static class Commands
 
         if (withFunctions)
         {
+            // What AWS would wire from template.yaml: the queue's event source mapping and the schedule rule.
             var template = SamTemplate.Load(SamTemplate.DefaultPath());
-            var lifetime = app.Lifetime.ApplicationStopping;
+            var stopping = app.Lifetime.ApplicationStopping;
+            var resources = app.Services.GetRequiredService<EngineResources>();
+            var worker = template.Function("LedgerWorkerFunction");
+            var poller = new SqsPoller(resources.Sqs, resources.Settings.QueueUrl, new FunctionInvoker(worker).HandleAsync,
+                app.Services.GetRequiredService<ILogger<SqsPoller>>())
+            {
+                BatchSize = worker.SqsBatchSize ?? 10,
+            };
             var schedule = template.Function("ReconcileFunction");
-            _ = LocalSchedule.RunAsync(new FunctionInvoker(schedule), SamTemplate.RatePeriod(schedule.Schedule!), lifetime);
+            app.Lifetime.ApplicationStarted.Register(() =>
+            {
+                _ = poller.RunAsync(stopping);
+                _ = LocalSchedule.RunAsync(new FunctionInvoker(schedule), SamTemplate.RatePeriod(schedule.Schedule!), stopping);
+            });
         }
 
         await app.RunAsync();
@@ -90,6 +106,14 @@ public static class Commands
         await using var output = await invoker.HandleAsync(input);
         using var reader = new StreamReader(output, Encoding.UTF8);
         Console.WriteLine(await reader.ReadToEndAsync());
+        return 0;
+    }
+
+    private static async Task<int> RedriveAsync()
+    {
+        await using var resources = new EngineResources(EngineSettings.FromEnvironment());
+        var result = await new DeadLetterRedrive(resources.Sqs, resources.Settings.DlqUrl, resources.Settings.QueueUrl).RedriveAsync(CancellationToken.None);
+        Console.WriteLine($"{result.Moved} message(s) moved from the DLQ back to the queue{(result.ByMoveTask ? " (StartMessageMoveTask)" : "")}");
         return 0;
     }
 

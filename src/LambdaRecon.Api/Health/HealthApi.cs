@@ -22,6 +22,15 @@ public static class HealthApi
         api.MapGet("/ready", ReadyAsync).WithName("Ready");
         api.MapGet("/queue/stats", QueueStatsAsync).WithName("QueueStats").RequireScope(ApiScopes.LedgerRead);
         api.MapGet("/cache/stats", CacheStatsAsync).WithName("CacheStats").RequireScope(ApiScopes.LedgerRead);
+        api.MapPost("/queue/dlq/redrive", RedriveAsync).WithName("RedriveDeadLetters").RequireScope(ApiScopes.Admin);
+    }
+
+    /// <summary>Moves every DLQ message back to the transactions queue; the worker posts each at most once.</summary>
+    public static async Task<IResult> RedriveAsync(EngineResources resources, CancellationToken cancellationToken)
+    {
+        var result = await new Infrastructure.Queue.DeadLetterRedrive(resources.Sqs, resources.Settings.DlqUrl, resources.Settings.QueueUrl)
+            .RedriveAsync(cancellationToken);
+        return TypedResults.Ok(new { moved = result.Moved, by_move_task = result.ByMoveTask });
     }
 
     /// <summary>Approximate depths of the transactions queue and its DLQ, as SQS reports them.</summary>

@@ -70,11 +70,16 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         var accountIds = batch.SelectMany(t => new[] { t.SourceAccountId, t.DestinationAccountId }).Distinct().ToArray();
         var originalIds = batch.Where(t => t.RefundOf is not null).Select(t => t.RefundOf!.Value).Distinct().ToArray();
 
+        // Every lock this batch takes, it takes in id order: the rows it inserts (an insert waits for a
+        // concurrent insert of the same id), then the transactions, then the accounts. Two batches
+        // therefore never wait on each other in a circle.
         await using var lockBatch = new NpgsqlBatch(connection);
         lockBatch.BatchCommands.Add(Command(
             """
             INSERT INTO transactions (id, type, amount, currency, source_account_id, destination_account_id, refund_of, description)
             SELECT * FROM unnest(@ids, @types, @amounts, @currencies, @sources, @destinations, @refund_ofs, @descriptions)
+                          AS t(id, type, amount, currency, source, destination, refund_of, description)
+             ORDER BY id
             ON CONFLICT (id) DO NOTHING
             """,
             new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).ToArray()),
