@@ -1,10 +1,12 @@
 using LambdaRecon.Benchmarks;
 using LambdaRecon.Benchmarks.Api;
 using LambdaRecon.Benchmarks.Ledger;
+using LambdaRecon.Benchmarks.Worker;
 
 // Benchmarks are commands, not tests. Those that need services run through ./bench.sh, which starts
 // them; the reconciliation core's need none:
 //   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]
+//   ./bench.sh worker
 //   ./bench.sh api [--clients 16] [--requests 20000]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
@@ -14,6 +16,8 @@ switch (command)
 {
     case "ledger":
         return await LedgerBenchmark.RunAsync(args[1..]);
+    case "worker":
+        return await WorkerBenchmark.RunAsync(args[1..]);
     case "api":
         return await ApiLoadBenchmark.RunAsync(args[1..]);
     case "match":
@@ -23,6 +27,6 @@ switch (command)
         ParseBenchmark.Run(options.Number("lines", 1_000_000));
         return 0;
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | api [--clients N] [--requests N] | match --count N [--seed S] | parse-csv --lines N");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | worker | api [--clients N] [--requests N] | match --count N [--seed S] | parse-csv --lines N");
         return 2;
 }

@@ -110,6 +110,20 @@ public sealed class SqsBatchHandlerTests(WorkerFixture worker) : IClassFixture<W
     }
 
     [Fact]
+    public async Task A_transaction_published_twice_into_one_batch_posts_once_and_neither_message_fails()
+    {
+        var alice = await worker.FundedAsync(_p + "-alice", 1_000);
+        var bob = await worker.OpenAsync(_p + "-bob");
+        var transfer = Transfer(alice, bob, 600);
+
+        // Two messages of one transaction: a publish repeated after SQS forgot its deduplication id (five minutes).
+        Assert.Empty(await worker.FailedIdsAsync(Record(transfer), Record(transfer)));
+
+        Assert.Equal(2L, await worker.EntryCountAsync(transfer.Id));
+        Assert.Equal((400, 600), (await worker.BalanceAsync(alice), await worker.BalanceAsync(bob)));
+    }
+
+    [Fact]
     public async Task A_message_the_database_refuses_fails_with_the_later_messages_of_its_group_and_the_rest_of_the_batch_posts()
     {
         var alice = await worker.FundedAsync(_p + "-alice", 10_000);
