@@ -81,8 +81,10 @@ CREATE TABLE IF NOT EXISTS ledger_entries (
     -- One leg per account per transaction: with the checks below a transaction posts at most once.
     CONSTRAINT ledger_entries_one_leg_per_account UNIQUE (transaction_id, account_id)
 );
--- Balance at an instant and history pages: newest first per account, served from this index.
-CREATE INDEX IF NOT EXISTS ledger_entries_account_posted ON ledger_entries (account_id, posted_at, sequence);
+-- Balance at an instant: the last entry posted by then. History pages and the chain check use the
+-- unique (account_id, sequence) index; this one must not carry sequence, or the planner may take it
+-- for a (account_id, sequence) lookup and walk an account's whole history to find one entry.
+CREATE INDEX IF NOT EXISTS ledger_entries_account_time ON ledger_entries (account_id, posted_at);
 
 -- Entries are never changed or removed.
 CREATE OR REPLACE FUNCTION ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -99,7 +101,11 @@ CREATE OR REPLACE TRIGGER ledger_entries_append_only
 --    in the transaction's currency, which is also its account's currency;
 --  * its balance_after continues its account's chain (previous balance_after + amount, sequence + 1);
 --  * its balance_after stays within its account's overdraft limit.
-CREATE OR REPLACE FUNCTION ledger_entries_check_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The planner knows nothing of a transition table's size; left alone it hashes whole tables (all
+-- accounts, all transactions) to check a batch of a few hundred entries. Index lookups per entry are
+-- what this check needs, so the function turns the other join methods off for itself.
+CREATE OR REPLACE FUNCTION ledger_entries_check_insert() RETURNS trigger LANGUAGE plpgsql
+    SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
     bad record;
 BEGIN
@@ -354,6 +360,7 @@ CREATE INDEX IF NOT EXISTS reconciliation_breaks_account ON reconciliation_break
 
 -- ─── Upgrades of databases made by earlier versions of this file ───────────────────────────────
 -- Each is a no-op on a database made by this version.
+DROP INDEX IF EXISTS ledger_entries_account_posted;
 ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_transaction_id_fkey;
 ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_account_id_fkey;
 ALTER TABLE transactions DROP CONSTRAINT IF EXISTS transactions_refund_of_fkey;

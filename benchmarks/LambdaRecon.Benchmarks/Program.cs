@@ -5,7 +5,7 @@ using LambdaRecon.Benchmarks.Worker;
 
 // Benchmarks are commands, not tests. Those that need services run through ./bench.sh, which starts
 // them; the reconciliation core's need none:
-//   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]
+//   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N] [--batch 1|10|100|1000]
 //   ./bench.sh worker
 //   ./bench.sh api [--clients 16] [--requests 20000]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000

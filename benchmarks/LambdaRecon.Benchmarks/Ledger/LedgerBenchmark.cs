@@ -11,12 +11,15 @@ namespace LambdaRecon.Benchmarks.Ledger;
 /// </summary>
 public static class LedgerBenchmark
 {
+    private static readonly int[] BatchSizes = [1, 10, 100, 1000];
+
     public static async Task<int> RunAsync(string[] args)
     {
         var options = new Options(args);
         var transfers = options.Number("transfers", 50_000);
         var accountCount = options.Number("accounts", 100_000);
         var concurrency = options.Number("concurrency", 4);
+        var only = options.Number("batch", 0);
         var connectionString = Environment.GetEnvironmentVariable("DATABASE_URL")
             ?? throw new InvalidOperationException("DATABASE_URL is not set: run through ./bench.sh ledger");
 
@@ -34,7 +37,7 @@ public static class LedgerBenchmark
 
         Console.WriteLine($"| batch | accounts | transfers | transfers/s | p50 batch ms | p99 batch ms |");
         Console.WriteLine($"|---:|---|---:|---:|---:|---:|");
-        foreach (var batchSize in new[] { 1, 10, 100, 1000 })
+        foreach (var batchSize in BatchSizes.Where(size => only == 0 || size == only))
         {
             foreach (var hot in new[] { false, true })
             {
