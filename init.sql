@@ -273,10 +273,12 @@ CREATE TABLE IF NOT EXISTS statements (
 
 -- One line of a statement: signed minor units from the account holder's side (credit +, debit −).
 -- A line id is unique per account, so a line repeated in a later file is not imported twice.
+-- No foreign keys: only StatementStore writes here, in the transaction that creates the statement
+-- row for an account it has checked; per-row checks would halve the import rate of a large file.
 CREATE TABLE IF NOT EXISTS external_records (
-    account_id     text    NOT NULL REFERENCES accounts (id),
+    account_id     text    NOT NULL,
     line_id        text    NOT NULL,
-    statement_id   uuid    NOT NULL REFERENCES statements (id),
+    statement_id   uuid    NOT NULL,
     source_line    int     NOT NULL,
     amount         bigint  NOT NULL,
     currency       char(3) NOT NULL,
@@ -361,6 +363,8 @@ CREATE INDEX IF NOT EXISTS reconciliation_breaks_account ON reconciliation_break
 -- ─── Upgrades of databases made by earlier versions of this file ───────────────────────────────
 -- Each is a no-op on a database made by this version.
 DROP INDEX IF EXISTS ledger_entries_account_posted;
+ALTER TABLE external_records DROP CONSTRAINT IF EXISTS external_records_account_id_fkey;
+ALTER TABLE external_records DROP CONSTRAINT IF EXISTS external_records_statement_id_fkey;
 ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_transaction_id_fkey;
 ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_account_id_fkey;
 ALTER TABLE transactions DROP CONSTRAINT IF EXISTS transactions_refund_of_fkey;

@@ -8,7 +8,11 @@ namespace LambdaRecon.Benchmarks;
 /// <summary>Writes a generic-mapping CSV of <c>lines</c> lines to a temporary file and times parsing it.</summary>
 internal static class ParseBenchmark
 {
-    public static void Run(int lines)
+    /// <summary>
+    /// With <paramref name="importTo"/>, also stores the parsed lines through StatementStore into
+    /// PostgreSQL (an EUR account of its own), the path the API and `./run.sh import-statement` take.
+    /// </summary>
+    public static void Run(int lines, string? importTo = null)
     {
         var path = Path.Combine(Path.GetTempPath(), $"lambdarecon-bench-{Environment.ProcessId}.csv");
         try
@@ -30,11 +34,33 @@ internal static class ParseBenchmark
             var seconds = parsing.Elapsed.TotalSeconds;
             Console.WriteLine($"parsed {parsed.Count:N0} lines in {seconds:N2} s: {parsed.Count / seconds:N0} lines/s, {bytes / (1024.0 * 1024) / seconds:N0} MiB/s");
             Report.Memory();
+            if (importTo is not null)
+            {
+                Import(importTo, File.ReadAllBytes(path), parsed);
+            }
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    private static void Import(string connectionString, byte[] file, IReadOnlyList<StatementLine> parsed)
+    {
+        using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        var account = "imp-" + Guid.NewGuid().ToString("N")[..8];
+        using (var create = dataSource.CreateCommand("INSERT INTO accounts (id, currency) VALUES (@id, 'EUR')"))
+        {
+            create.Parameters.AddWithValue("id", account);
+            create.ExecuteNonQuery();
+        }
+
+        var importing = Stopwatch.StartNew();
+        var import = new LambdaRecon.Infrastructure.Reconciliation.StatementStore(dataSource)
+            .ImportAsync(account, "csv:generic", file, parsed, "benchmark", CancellationToken.None).GetAwaiter().GetResult();
+        importing.Stop();
+        var seconds = importing.Elapsed.TotalSeconds;
+        Console.WriteLine($"imported {import.Imported:N0} lines into PostgreSQL in {seconds:N2} s: {import.Imported / seconds:N0} lines/s (binary COPY, one transaction)");
     }
 
     private static void Write(string path, int lines)

@@ -10,6 +10,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   ./bench.sh api [--clients 16] [--requests 20000]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
+//   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
 var command = args.FirstOrDefault();
 var options = new Options(args);
 switch (command)
@@ -24,7 +25,7 @@ switch (command)
         MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
         return 0;
     case "parse-csv":
-        ParseBenchmark.Run(options.Number("lines", 1_000_000));
+        ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
         return 0;
     default:
         Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | worker | api [--clients N] [--requests N] | match --count N [--seed S] | parse-csv --lines N");
