@@ -21,6 +21,8 @@ switch (command)
         return await WorkerBenchmark.RunAsync(args[1..]);
     case "api":
         return await ApiLoadBenchmark.RunAsync(args[1..]);
+    case "cold-start":
+        return await LambdaRecon.Benchmarks.ColdStart.ColdStartBenchmark.RunAsync(args[1..]);
     case "match":
         MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
         return 0;
