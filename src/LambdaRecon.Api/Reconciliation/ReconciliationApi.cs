@@ -155,7 +155,11 @@ public static class ReconciliationApi
                 pairs = run.Matches.Pairs.Select(p => new { transaction_id = p.Internal.Id, line_id = p.External.LineId, rule = p.Rule.ToString(), p.Confidence }),
                 groups = run.Matches.Groups.Select(g => new
                 {
-                    transaction_ids = g.Internal.Select(i => i.Id), line_ids = g.External.Select(e => e.LineId), rule = g.Rule.ToString(), fee_minor = g.Fee.Minor, g.Confidence,
+                    transaction_ids = g.Internal.Select(i => i.Id),
+                    line_ids = g.External.Select(e => e.LineId),
+                    rule = g.Rule.ToString(),
+                    fee_minor = g.Fee.Minor,
+                    g.Confidence,
                 }),
                 amount_mismatches = run.Matches.Mismatches.Select(m => new { transaction_id = m.Internal.Id, line_id = m.External.LineId, ledger_minor = m.Internal.Amount.Minor, statement_minor = m.External.Amount.Minor }),
                 unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),

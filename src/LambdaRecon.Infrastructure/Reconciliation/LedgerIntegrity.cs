@@ -35,7 +35,8 @@ public static class LedgerIntegrity
               CROSS JOIN LATERAL (SELECT coalesce(sum(e.amount), 0) AS expected FROM ledger_entries e WHERE e.account_id = a.id) sums
               LEFT JOIN LATERAL (SELECT e.balance_after FROM ledger_entries e WHERE e.account_id = a.id ORDER BY e.sequence DESC LIMIT 1) last ON true
              WHERE (@account IS NULL OR a.id = @account) AND sums.expected <> coalesce(last.balance_after, 0)
-            """) { Parameters = { account } });
+            """)
+        { Parameters = { account } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             SELECT e.transaction_id, e.currency, sum(e.amount), min(e.id)
@@ -44,7 +45,8 @@ public static class LedgerIntegrity
                 OR e.transaction_id IN (SELECT x.transaction_id FROM ledger_entries x WHERE x.account_id = @account)
              GROUP BY e.transaction_id, e.currency
             HAVING sum(e.amount) <> 0
-            """) { Parameters = { account.Clone() } });
+            """)
+        { Parameters = { account.Clone() } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             SELECT a.currency, sum(coalesce(last.balance_after, 0))
