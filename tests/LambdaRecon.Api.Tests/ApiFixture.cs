@@ -28,6 +28,14 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
 
+    /// <summary>
+    /// The API tests' Redis database: they flush it, and test assemblies run in parallel, so it must
+    /// not be the one other tests use.
+    /// </summary>
+    public const int RedisDatabase = 1;
+
+    private static string RedisUrl() => TestEnvironment.Require("REDIS_URL").TrimEnd('/');
+
     /// <summary>A key with every scope.</summary>
     public string AdminKey { get; } = "k-admin-" + Guid.NewGuid().ToString("N");
 
@@ -42,7 +50,8 @@ public sealed class ApiFixture : IAsyncLifetime
             Queues = await TestQueues.CreateAsync(bootstrap.Sqs);
         }
 
-        Resources = new EngineResources(TestEnvironment.Settings(Database.ConnectionString, Queues));
+        Resources = new EngineResources(
+            TestEnvironment.Settings(Database.ConnectionString, Queues) with { RedisConfiguration = RedisUrl()["redis://".Length..] + $",defaultDatabase={RedisDatabase}" });
         Factory = CreateFactory();
         var keys = Factory.Services.GetRequiredService<ApiKeyStore>();
         await keys.RegisterAsync(AdminKey, "admin-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
@@ -58,6 +67,7 @@ public sealed class ApiFixture : IAsyncLifetime
             web.UseSetting("QUEUE_URL", Queues.QueueUrl);
             web.UseSetting("DLQ_URL", Queues.DlqUrl);
             web.UseSetting("LAMBDARECON_ALLOW_DEMO_TOKEN", "true");
+            web.UseSetting("REDIS_URL", $"{RedisUrl()}/{RedisDatabase}");
             foreach (var (name, value) in overrides)
             {
                 web.UseSetting(name, value);

@@ -98,7 +98,7 @@ public sealed class TransactionsApiTests(ApiFixture api) : IClassFixture<ApiFixt
         // Put the key back in the state of a request still at work: lease held, no answer yet, nothing cached.
         await api.Database.ExecuteAsync($"UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, lease_until = now() + interval '1 minute' WHERE key = '{_p}-k'");
         var redis = await api.Resources.RedisAsync();
-        await foreach (var key in redis.GetServers()[0].KeysAsync(pattern: $"{IdempotencyCache.KeyPrefix}*{_p}-k"))
+        await foreach (var key in redis.GetServers()[0].KeysAsync(ApiFixture.RedisDatabase, pattern: $"{IdempotencyCache.KeyPrefix}*{_p}-k"))
         {
             await redis.GetDatabase().KeyDeleteAsync(key);
         }
@@ -117,7 +117,7 @@ public sealed class TransactionsApiTests(ApiFixture api) : IClassFixture<ApiFixt
         using var client = api.Client();
 
         using var first = await client.PostAsync("/api/v1/transactions", Json(Transfer(from, to, "10", _p + "-k")));
-        await (await api.Resources.RedisAsync()).GetServers()[0].FlushDatabaseAsync();
+        await (await api.Resources.RedisAsync()).GetServers()[0].FlushDatabaseAsync(ApiFixture.RedisDatabase);
         using var second = await client.PostAsync("/api/v1/transactions", Json(Transfer(from, to, "10", _p + "-k")));
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
