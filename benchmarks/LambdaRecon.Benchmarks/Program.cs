@@ -1,5 +1,6 @@
 using LambdaRecon.Benchmarks;
 using LambdaRecon.Benchmarks.Api;
+using LambdaRecon.Benchmarks.EndToEnd;
 using LambdaRecon.Benchmarks.Ledger;
 using LambdaRecon.Benchmarks.Worker;
 
@@ -8,6 +9,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N] [--batch 1|10|100|1000]
 //   ./bench.sh worker
 //   ./bench.sh api [--clients 16] [--requests 20000]
+//   ./bench.sh e2e [--clients 16] [--requests 5000]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 //   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
@@ -19,6 +21,8 @@ switch (command)
         return await LedgerBenchmark.RunAsync(args[1..]);
     case "worker":
         return await WorkerBenchmark.RunAsync(args[1..]);
+    case "e2e":
+        return await EndToEndBenchmark.RunAsync(args[1..]);
     case "api":
         return await ApiLoadBenchmark.RunAsync(args[1..]);
     case "cold-start":
@@ -30,6 +34,6 @@ switch (command)
         ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
         return 0;
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] | worker | api [--clients N] [--requests N] | match --count N [--seed S] | parse-csv --lines N");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N");
         return 2;
 }

@@ -100,7 +100,7 @@ internal sealed class CsvRecordReader(TextReader reader, char delimiter)
             if (c == '"')
             {
                 Line = _nextLine;
-                error = "a quote inside an unquoted field (quote the whole field and double the quote)";
+                error = "a quote inside an unquoted field (quote the whole field and write the quote twice)";
                 return false;
             }
 

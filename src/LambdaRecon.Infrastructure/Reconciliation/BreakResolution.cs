@@ -61,7 +61,7 @@ public sealed class BreakResolution(NpgsqlDataSource dataSource)
         var record = amount > 0
             ? new TransactionRecord(id, TransactionType.Adjustment, amount, currency, suspense, accountId, Description: note)
             : new TransactionRecord(id, TransactionType.Adjustment, -amount, currency, accountId, suspense, Description: note);
-        var outcome = (await new LedgerStore(dataSource).PostBatchAsync([record], cancellationToken)).Single();
+        var outcome = (await new LedgerStore(dataSource).PostBatchAsync([record], cancellationToken))[0];
         if (outcome.Status != TransactionStatus.Posted)
         {
             return new Resolution("open", id, outcome.FailureCode, outcome.FailureReason);
