@@ -23,24 +23,10 @@ public static class ApiLoadBenchmark
         var requests = options.Number("requests", 20_000);
         var port = options.Number("port", 3099);
 
-        await using var app = ApiHost.Build([]);
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        await app.StartAsync();
-        var key = ApiKeyStore.NewKey();
-        await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "bench-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
-
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await using var app = await StartAsync(port);
+        using var http = await ClientAsync(app, port, clients);
         var run = "l" + Guid.NewGuid().ToString("N")[..8];
-        var sources = Enumerable.Range(0, 16).Select(i => $"{run}-src-{i}").ToArray();
-        var destinations = Enumerable.Range(0, 64).Select(i => $"{run}-dst-{i}").ToArray();
-        foreach (var id in sources.Concat(destinations))
-        {
-            var limit = id.Contains("-src-", StringComparison.Ordinal) ? "null" : "\"0\"";
-            using var created = await http.PostAsync("/api/v1/accounts",
-                new StringContent($$"""{"account_id":"{{id}}","currency":"USD","overdraft_limit":{{limit}}}""", Encoding.UTF8, "application/json"));
-            created.EnsureSuccessStatusCode();
-        }
+        var (sources, destinations) = await OpenAccountsAsync(http, run);
 
         // Warm-up: JIT, connection pools, prepared plans.
         await LoadAsync(http, run + "-warm", sources, destinations, clients, Math.Min(1_000, requests / 10));
@@ -54,7 +40,43 @@ public static class ApiLoadBenchmark
         return failures == 0 ? 0 : 1;
     }
 
-    private static async Task<(long ElapsedTicks, List<long> LatenciesMicroseconds, int Failures)> LoadAsync(
+    /// <summary>The API on Kestrel at the port, with the real services the environment names.</summary>
+    internal static async Task<WebApplication> StartAsync(int port)
+    {
+        var app = ApiHost.Build([]);
+        app.Urls.Add($"http://127.0.0.1:{port}");
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>An HTTP client with a new key holding every scope.</summary>
+    internal static async Task<HttpClient> ClientAsync(WebApplication app, int port, int clients)
+    {
+        var key = ApiKeyStore.NewKey();
+        await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "bench-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return http;
+    }
+
+    /// <summary>16 funding sources without a limit and 64 destinations, so every transfer can post.</summary>
+    internal static async Task<(string[] Sources, string[] Destinations)> OpenAccountsAsync(HttpClient http, string run)
+    {
+        var sources = Enumerable.Range(0, 16).Select(i => $"{run}-src-{i}").ToArray();
+        var destinations = Enumerable.Range(0, 64).Select(i => $"{run}-dst-{i}").ToArray();
+        foreach (var id in sources.Concat(destinations))
+        {
+            var limit = id.Contains("-src-", StringComparison.Ordinal) ? "null" : "\"0\"";
+            using var created = await http.PostAsync("/api/v1/accounts",
+                new StringContent($$"""{"account_id":"{{id}}","currency":"USD","overdraft_limit":{{limit}}}""", Encoding.UTF8, "application/json"));
+            created.EnsureSuccessStatusCode();
+        }
+
+        return (sources, destinations);
+    }
+
+    /// <summary>POSTs <paramref name="requests"/> transfers with keys "{run}-{i}" from <paramref name="clients"/> loops.</summary>
+    internal static async Task<(long ElapsedTicks, List<long> LatenciesMicroseconds, int Failures)> LoadAsync(
         HttpClient http, string run, string[] sources, string[] destinations, int clients, int requests)
     {
         var latencies = new List<long>(requests);

@@ -1,12 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using LambdaRecon.Api.Hosting;
+using LambdaRecon.Benchmarks.Api;
 using LambdaRecon.Infrastructure;
-using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.LedgerWorker.Local;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -26,49 +21,22 @@ public static class EndToEndBenchmark
         var requests = options.Number("requests", 5_000);
         var port = options.Number("port", 3098);
 
-        await using var app = ApiHost.Build([]);
-        app.Urls.Add($"http://127.0.0.1:{port}");
-        await app.StartAsync();
+        await using var app = await ApiLoadBenchmark.StartAsync(port);
         var resources = app.Services.GetRequiredService<EngineResources>();
-        var key = ApiKeyStore.NewKey();
-        await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "e2e-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
 
         // The worker as Lambda would run it: its own Function, fed by the poller the local runner uses.
         var worker = new LambdaRecon.LedgerWorker.Function();
         using var stop = new CancellationTokenSource();
         var poller = new SqsPoller(resources.Sqs, resources.Settings.QueueUrl, worker.HandleAsync,
-            app.Services.GetRequiredService<ILogger<SqsPoller>>()) { WaitTimeSeconds = 1 };
+            app.Services.GetRequiredService<ILogger<SqsPoller>>())
+        { WaitTimeSeconds = 1 };
         var polling = Task.Run(() => poller.RunAsync(stop.Token));
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var http = await ApiLoadBenchmark.ClientAsync(app, port, clients);
         var run = "e" + Guid.NewGuid().ToString("N")[..8];
-        var sources = Enumerable.Range(0, 16).Select(i => $"{run}-src-{i}").ToArray();
-        var destinations = Enumerable.Range(0, 64).Select(i => $"{run}-dst-{i}").ToArray();
-        foreach (var id in sources.Concat(destinations))
-        {
-            var limit = id.Contains("-src-", StringComparison.Ordinal) ? "null" : "\"0\"";
-            using var created = await http.PostAsync("/api/v1/accounts",
-                new StringContent($$"""{"account_id":"{{id}}","currency":"USD","overdraft_limit":{{limit}}}""", Encoding.UTF8, "application/json"));
-            created.EnsureSuccessStatusCode();
-        }
-
-        var next = -1;
-        var failures = 0;
+        var (sources, destinations) = await ApiLoadBenchmark.OpenAccountsAsync(http, run);
         var total = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < requests)
-            {
-                var body = $$"""{"transaction":{"source_account_id":"{{sources[i % sources.Length]}}","destination_account_id":"{{destinations[i % destinations.Length]}}","amount":"{{1 + (i % 500)}}.25"},"idempotencyKey":"{{run}}-{{i}}"}""";
-                using var response = await http.PostAsync("/api/v1/transactions", new StringContent(body, Encoding.UTF8, "application/json"));
-                if (response.StatusCode != HttpStatusCode.Accepted)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-        })));
+        var (_, _, failures) = await ApiLoadBenchmark.LoadAsync(http, run, sources, destinations, clients, requests);
         var accepted = total.Elapsed;
 
         // Wait for the worker to settle everything (bounded: a benchmark stops by itself).

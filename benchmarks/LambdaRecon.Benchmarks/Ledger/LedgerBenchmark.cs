@@ -100,7 +100,8 @@ public static class LedgerBenchmark
         return (perSecond, latencies);
     }
 
-    private static async Task RecordAcceptedAsync(NpgsqlDataSource dataSource, IEnumerable<TransactionRecord> transactions)
+    /// <summary>Records transactions as ACCEPTED, as the API does before the worker posts them (one binary COPY).</summary>
+    internal static async Task RecordAcceptedAsync(NpgsqlDataSource dataSource, IEnumerable<TransactionRecord> transactions)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var import = await connection.BeginBinaryImportAsync(
@@ -116,6 +117,10 @@ public static class LedgerBenchmark
             await import.WriteAsync(t.DestinationAccountId);
         }
 
-        await import.CompleteAsync();
+        var rows = await import.CompleteAsync();
+        if (rows != (ulong)transactions.Count())
+        {
+            throw new InvalidOperationException($"COPY wrote {rows} rows");
+        }
     }
 }

@@ -72,7 +72,7 @@ public static class WorkerBenchmark
             transfers.Add(new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]));
         }
 
-        await RecordAcceptedAsync(dataSource, transfers);
+        await LambdaRecon.Benchmarks.Ledger.LedgerBenchmark.RecordAcceptedAsync(dataSource, transfers);
         var events = transfers.Chunk(BatchSize)
             .Select(batch => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
                 new SqsEvent { Records = batch.Select(ToRecord).ToArray() }, LambdaJsonContext.Default.SqsEvent))
@@ -136,27 +136,4 @@ public static class WorkerBenchmark
         EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:transactions.fifo",
         AwsRegion = "us-east-1",
     };
-
-    private static async Task RecordAcceptedAsync(NpgsqlDataSource dataSource, IEnumerable<TransactionRecord> transactions)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var import = await connection.BeginBinaryImportAsync(
-            "COPY transactions (id, type, amount, currency, source_account_id, destination_account_id) FROM STDIN (FORMAT BINARY)");
-        foreach (var t in transactions)
-        {
-            await import.StartRowAsync();
-            await import.WriteAsync(t.Id);
-            await import.WriteAsync("transfer");
-            await import.WriteAsync(t.Amount);
-            await import.WriteAsync(t.Currency);
-            await import.WriteAsync(t.SourceAccountId);
-            await import.WriteAsync(t.DestinationAccountId);
-        }
-
-        var rows = await import.CompleteAsync();
-        if (rows != (ulong)transactions.Count())
-        {
-            throw new InvalidOperationException($"COPY wrote {rows} rows");
-        }
-    }
 }
