@@ -120,8 +120,9 @@ public static class TransactionsApi
         }
 
         // New key: the accounts must exist, be open and share the transaction's currency.
-        var from = await accounts.GetAsync(source!, cancellationToken);
-        var to = await accounts.GetAsync(destination!, cancellationToken);
+        var found = await accounts.GetManyAsync([source!, destination!], cancellationToken);
+        var from = found.GetValueOrDefault(source!);
+        var to = found.GetValueOrDefault(destination!);
         foreach (var (account, id, field) in new[] { (from, source!, "transaction.source_account_id"), (to, destination!, "transaction.destination_account_id") })
         {
             if (account is null)
@@ -265,7 +266,7 @@ public static class TransactionsApi
                 ? $"'{text}' has more fraction digits than any currency allows" : error!));
         }
 
-        return money.IsPositive || shapeOnly && money.Minor > 0
+        return money.IsPositive
             ? (money.Minor, null)
             : (0, Problem.Validation(field, $"the amount must be positive, got '{text}'"));
     }

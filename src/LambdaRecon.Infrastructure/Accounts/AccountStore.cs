@@ -86,6 +86,22 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader, 0) : null;
     }
 
+    /// <summary>The accounts among <paramref name="ids"/> that exist, by id, in one round trip.</summary>
+    public async Task<IReadOnlyDictionary<string, Account>> GetManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = ANY(@ids)");
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        var accounts = new Dictionary<string, Account>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var account = Read(reader, 0);
+            accounts[account.Id] = account;
+        }
+
+        return accounts;
+    }
+
     /// <summary>Closes an open account; a closed account takes no new postings but keeps its history.</summary>
     public async Task<bool> CloseAsync(string id, string actor, CancellationToken cancellationToken)
     {

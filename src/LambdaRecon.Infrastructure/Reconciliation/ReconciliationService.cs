@@ -21,12 +21,14 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 {
     public async Task<AccountRun> ReconcileAccountAsync(
         string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options,
-        bool dryRun, string kind, string triggeredBy, CancellationToken cancellationToken)
+        bool dryRun, string kind, string triggeredBy, CancellationToken cancellationToken,
+        IReadOnlyList<Difference>? knownDifferences = null)
     {
         var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
         var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
         var result = Matcher.Match(ledger, lines, options);
-        var differences = await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
+        // A caller that has just checked the whole ledger passes the account's share instead of checking again.
+        var differences = knownDifferences ?? await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
         var matched = result.Pairs.Count + result.Groups.Count;
         if (dryRun)
         {

@@ -46,7 +46,8 @@ public sealed class ScheduledReconciliation(EngineResources resources)
         var accounts = new List<RunSummary>();
         foreach (var account in active.Order(StringComparer.Ordinal))
         {
-            var run = await service.ReconcileAccountAsync(account, null, null, null, new MatchOptions(), dryRun: false, "scheduled", triggeredBy, cancellationToken);
+            var run = await service.ReconcileAccountAsync(account, null, null, null, new MatchOptions(), dryRun: false, "scheduled", triggeredBy,
+                cancellationToken, differences.Where(d => d.AccountId == account).ToArray());
             accounts.Add(run.Summary);
         }
 

@@ -210,6 +210,44 @@ public sealed class TransactionsApiTests(ApiFixture api) : IClassFixture<ApiFixt
         Assert.Equal("0.00", (await ApiFixture.JsonAsync(await client.GetAsync($"/api/v1/accounts/{to}/balance"))).GetProperty("balance").GetString());
     }
 
+    [Fact]
+    public async Task A_refund_of_an_unposted_failed_unknown_or_fully_refunded_transaction_is_refused_and_writes_nothing()
+    {
+        var (from, to) = await AccountsAsync();
+        await api.DrainQueueAsync();
+        using var client = api.Client();
+        async Task<Guid> SubmitAsync(string json)
+        {
+            using var response = await client.PostAsync("/api/v1/transactions", Json(json));
+            return (await ApiFixture.JsonAsync(response)).GetProperty("transactionId").GetGuid();
+        }
+
+        Task<HttpResponseMessage> RefundAsync(Guid id, string key) =>
+            client.PostAsync($"/api/v1/transactions/{id}/refund", Json($$"""{"reason":"r","idempotencyKey":"{{_p}}-{{key}}"}"""));
+
+        var pending = await SubmitAsync(Transfer(from, to, "5", _p + "-pending"));
+        using var unposted = await RefundAsync(pending, "r1");
+        await api.PostQueuedAsync();
+        // The customer account has no overdraft: sending more than it holds FAILS in the ledger.
+        var failed = await SubmitAsync(Transfer(to, from, "500", _p + "-failed"));
+        await api.PostQueuedAsync();
+        using var ofFailed = await RefundAsync(failed, "r2");
+        using var unknown = await RefundAsync(Guid.NewGuid(), "r3");
+        using var whole = await RefundAsync(pending, "r4");
+        await api.PostQueuedAsync();
+        var before = await TransactionsOf(from);
+        using var nothingLeft = await RefundAsync(pending, "r5");
+
+        Assert.Equal(HttpStatusCode.Conflict, unposted.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, ofFailed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, nothingLeft.StatusCode);
+        Assert.Equal("application/problem+json", nothingLeft.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before, await TransactionsOf(from));
+        Assert.Equal("0.00", (await ApiFixture.JsonAsync(await client.GetAsync($"/api/v1/accounts/{to}/balance"))).GetProperty("balance").GetString());
+    }
+
     public static TheoryData<string, HttpStatusCode, string?> Refusals => new()
     {
         { "{not json", HttpStatusCode.BadRequest, null },
