@@ -1,6 +1,8 @@
--- LambdaRecon schema: the one source of truth for tables and invariants.
--- Safe to apply any number of times (every statement is idempotent); ./run.sh and ./test.sh apply it
--- at each start. Money is always bigint minor units plus an ISO 4217 code, never a float or numeric.
+-- LambdaRecon schema: the whole current schema in one file, for a fresh database and for readers.
+-- Databases are built and upgraded by the ordered steps in migrations/ (./run.sh migrate, the
+-- MigrateFunction on deploy); a test proves that they and this file make the same schema, so a change
+-- goes into both: a new migration, and this file. Money is always bigint minor units plus an ISO 4217
+-- code, never a float or numeric.
 
 SET client_min_messages = warning;
 
@@ -237,7 +239,11 @@ CREATE TABLE IF NOT EXISTS api_keys (
     client_id   text        NOT NULL,
     scopes      text[]      NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    revoked_at  timestamptz
+    revoked_at  timestamptz,
+    -- Who made and who revoked the key (an admin client id, "bootstrap" or "cli:<user>"), and what it is for.
+    created_by  text,
+    revoked_by  text,
+    description text
 );
 
 -- ─── Idempotency keys: the durable record (Redis only caches the responses) ─────────────────────
@@ -359,19 +365,3 @@ CREATE TABLE IF NOT EXISTS reconciliation_breaks (
 );
 CREATE INDEX IF NOT EXISTS reconciliation_breaks_run ON reconciliation_breaks (run_id, id);
 CREATE INDEX IF NOT EXISTS reconciliation_breaks_account ON reconciliation_breaks (account_id, status);
-
--- ─── Upgrades of databases made by earlier versions of this file ───────────────────────────────
--- Each is a no-op on a database made by this version.
-DROP INDEX IF EXISTS ledger_entries_account_posted;
-ALTER TABLE external_records DROP CONSTRAINT IF EXISTS external_records_account_id_fkey;
-ALTER TABLE external_records DROP CONSTRAINT IF EXISTS external_records_statement_id_fkey;
-ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_transaction_id_fkey;
-ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_entries_account_id_fkey;
-ALTER TABLE transactions DROP CONSTRAINT IF EXISTS transactions_refund_of_fkey;
-DROP TRIGGER IF EXISTS ledger_entries_balanced ON ledger_entries;
-DROP FUNCTION IF EXISTS ledger_entries_check_balanced();
-DROP TRIGGER IF EXISTS accounts_match_entries ON accounts;
-DROP FUNCTION IF EXISTS accounts_check_match_entries();
-ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_balance_within_limit;
-ALTER TABLE accounts DROP COLUMN IF EXISTS balance;
-ALTER TABLE accounts DROP COLUMN IF EXISTS last_sequence;

@@ -1,3 +1,5 @@
+using LambdaRecon.Infrastructure.Migrations;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace LambdaRecon.TestSupport;
@@ -24,7 +26,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    /// <summary>Creates an empty database and, unless told otherwise, applies init.sql to it.</summary>
+    /// <summary>Creates an empty database and, unless told otherwise, migrates it as a deploy does.</summary>
     public static async Task<TestDatabase> CreateAsync(bool applySchema = true)
     {
         var admin = new NpgsqlConnectionStringBuilder(TestEnvironment.Require("DATABASE_URL"));
@@ -38,7 +40,7 @@ public sealed class TestDatabase : IAsyncDisposable
         var database = new TestDatabase(admin, name);
         if (applySchema)
         {
-            await database.ExecuteAsync(TestEnvironment.InitSql);
+            await new SchemaMigrator(database.DataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
         }
 
         return database;
