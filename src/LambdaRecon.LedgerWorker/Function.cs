@@ -1,9 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
-using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Configuration;
-using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.LedgerWorker.Posting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaRecon.LedgerWorker;
 
@@ -21,6 +20,9 @@ public sealed class Function
 
     private static int _builds;
 
+    /// <summary>The worker needs PostgreSQL alone: it starts without REDIS_URL or the queue URLs.</summary>
+    public const EngineParts Requires = EngineParts.Database;
+
     private readonly SqsBatchHandler _handler;
 
     /// <summary>Lambda creates the instance during its init phase: building from here takes it off the first batch.</summary>
@@ -36,28 +38,7 @@ public sealed class Function
     private static SqsBatchHandler Build()
     {
         Interlocked.Increment(ref _builds);
-        var resources = new EngineResources(EngineSettings.FromEnvironment());
-        var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevelFromEnvironment())
-            .AddJsonConsole(options =>
-            {
-                // One JSON object per line on stdout: what Lambda hands to CloudWatch Logs, where each
-                // field (MessageId, TransactionId, MessageGroupId…) can be queried.
-                options.UseUtcTimestamp = true;
-                options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-            }));
-        return new SqsBatchHandler(new LedgerStore(resources.DataSource), loggerFactory.CreateLogger<SqsBatchHandler>());
+        var services = EngineServices.BuildForFunction(Requires);
+        return ActivatorUtilities.CreateInstance<SqsBatchHandler>(services);
     }
-
-    // Lambda's advanced logging controls pass the level chosen for the function here.
-    private static LogLevel LogLevelFromEnvironment() =>
-        Environment.GetEnvironmentVariable("AWS_LAMBDA_LOG_LEVEL")?.Trim().ToUpperInvariant() switch
-        {
-            "TRACE" => LogLevel.Trace,
-            "DEBUG" => LogLevel.Debug,
-            "WARN" => LogLevel.Warning,
-            "ERROR" => LogLevel.Error,
-            "FATAL" => LogLevel.Critical,
-            _ => LogLevel.Information,
-        };
 }

@@ -1,10 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Lambda;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaRecon.Reconciler;
 
@@ -15,16 +16,19 @@ namespace LambdaRecon.Reconciler;
 [SuppressMessage("Naming", "CA1716", Justification = "template.yaml's Handler names this class, as AWS's own samples name theirs.")]
 public sealed class Function
 {
-    // Built once per execution environment: connection pools outlive invocations.
-    private static readonly Lazy<EngineResources> Resources = new(() => new EngineResources(EngineSettings.FromEnvironment()));
+    /// <summary>The reconciler reads the ledger and sweeps the queues; it never touches Redis.</summary>
+    public const EngineParts Requires = EngineParts.Database | EngineParts.Queues;
 
-    public Function() => _ = Resources.Value;
+    // Built once per execution environment: connection pools outlive invocations.
+    private static readonly Lazy<ServiceProvider> Services = new(() => EngineServices.BuildForFunction(Requires));
+
+    public Function() => _ = Services.Value;
 
     [SuppressMessage("Performance", "CA1822", Justification = "Lambda calls the handler on an instance it creates.")]
     public async Task<Stream> HandleAsync(Stream input)
     {
         var scheduled = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ScheduledEvent);
-        var summary = await new ScheduledReconciliation(Resources.Value).RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);
+        var summary = await Services.Value.GetRequiredService<ScheduledReconciliation>().RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);
         // One JSON line for CloudWatch Logs, the same summary as the invocation's result.
         Console.WriteLine(JsonSerializer.Serialize(
             new ReconcileLog("reconciliation finished", scheduled.Id, summary.RunId, summary.Differences, summary.Republished.Count,

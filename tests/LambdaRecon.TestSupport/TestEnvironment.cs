@@ -16,13 +16,16 @@ public static class TestEnvironment
 
     /// <summary>The engine settings ./test.sh describes, with a database and queues of the caller's own.</summary>
     public static EngineSettings Settings(string? connectionString = null, TestQueues? queues = null) =>
-        new(
-            connectionString ?? Require("DATABASE_URL"),
-            EngineSettings.From(Environment.GetEnvironmentVariable).RedisConfiguration,
-            queues?.QueueUrl ?? Require("QUEUE_URL"),
-            queues?.DlqUrl ?? Require("DLQ_URL"),
-            Require("AWS_REGION"),
-            Require("AWS_ENDPOINT_URL_SQS"));
+        new()
+        {
+            PostgresConnectionString = connectionString ?? Require("DATABASE_URL"),
+            RedisConfiguration = EngineSettings.From(Environment.GetEnvironmentVariable).RedisConfiguration,
+            QueueUrl = queues?.QueueUrl ?? Require("QUEUE_URL"),
+            DlqUrl = queues?.DlqUrl ?? Require("DLQ_URL"),
+            AwsRegion = Require("AWS_REGION"),
+            SqsServiceUrl = Require("AWS_ENDPOINT_URL_SQS"),
+            SsmServiceUrl = Require("AWS_ENDPOINT_URL_SSM"),
+        };
 
     public static string RepositoryRoot
     {

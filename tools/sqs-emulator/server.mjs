@@ -124,10 +124,44 @@ async function send(headers, body, q, batch) {
   return { ...out, body: JSON.stringify(reply) };
 }
 
+// A Parameter Store stand-in, in memory, for secrets read at run time: the engine reads a Secrets
+// Manager secret as GetParameter on /aws/reference/secretsmanager/<id>, so a PutParameter of that
+// name (which AWS itself refuses) is how a local secret is set, or rotated, before it is read.
+const parameters = new Map(); // name -> { value, version }
+function ssm(action, raw) {
+  const SSM_CT = "application/x-amz-json-1.1";
+  const reply = (status, body) => ({ status, headers: { "content-type": SSM_CT }, body: JSON.stringify(body) });
+  let body = {};
+  try { body = JSON.parse(raw.toString() || "{}"); } catch {}
+  if (typeof body.Name !== "string" || !body.Name) return reply(400, { __type: "ValidationException", message: "Name is required" });
+  if (action === "PutParameter") {
+    const old = parameters.get(body.Name);
+    if (old && !body.Overwrite) return reply(400, { __type: "ParameterAlreadyExists", message: `${body.Name} exists` });
+    const version = (old?.version ?? 0) + 1;
+    parameters.set(body.Name, { value: String(body.Value ?? ""), version });
+    return reply(200, { Version: version, Tier: "Standard" });
+  }
+  if (action === "GetParameter") {
+    const p = parameters.get(body.Name);
+    if (!p) return reply(400, { __type: "ParameterNotFound", message: `Parameter ${body.Name} not found.` });
+    return reply(200, { Parameter: {
+      Name: body.Name, Type: "SecureString", Value: p.value, Version: p.version, DataType: "text",
+      ARN: `arn:aws:ssm:${region}:${accountId}:parameter${body.Name.startsWith("/") ? "" : "/"}${body.Name}`,
+    } });
+  }
+  return reply(400, { __type: "InvalidAction", message: `${action} is not emulated: GetParameter and PutParameter are` });
+}
+
 async function handle(req, res) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const raw = Buffer.concat(chunks), headers = { ...req.headers };
+  const ssmAction = /^AmazonSSM\.(\w+)$/.exec(headers["x-amz-target"] ?? "")?.[1];
+  if (ssmAction) {
+    const out = ssm(ssmAction, raw);
+    res.writeHead(out.status, out.headers);
+    return res.end(out.body);
+  }
   const action = /^AmazonSQS\.(\w+)$/.exec(headers["x-amz-target"] ?? "")?.[1];
   let out, body = {};
   if (!action) out = await invoke(headers, raw); // Query (XML) protocol: passed through untouched

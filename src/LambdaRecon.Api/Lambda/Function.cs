@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using LambdaRecon.Api.Hosting;
 using LambdaRecon.Api.Lambda;
+using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Lambda;
 using Microsoft.AspNetCore.Hosting.Server;
 
@@ -17,6 +18,9 @@ public sealed class Function
     // warm. Environment variables cannot change under a running environment, so a start that failed
     // fails every later invocation with the same error instead of being retried.
     private static readonly Lazy<Task<ApiGatewayServer>> Server = new(StartAsync);
+
+    /// <summary>The settings the API validates at start: it uses PostgreSQL, the queues and the Redis cache.</summary>
+    public const EngineParts Requires = EngineParts.Database | EngineParts.Queues | EngineParts.Redis;
 
     private static int _starts;
 

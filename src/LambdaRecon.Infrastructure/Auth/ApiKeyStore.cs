@@ -5,6 +5,11 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Auth;
 
+/// <summary>What is known of a key without its secret: the key itself is shown once, when it is created.</summary>
+public sealed record ApiKeyInfo(
+    string KeyId, string ClientId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt, string? CreatedBy,
+    DateTimeOffset? RevokedAt, string? RevokedBy);
+
 public sealed record ApiClient(string ClientId, IReadOnlySet<string> Scopes)
 {
     public bool Has(string scope) => Scopes.Contains(scope) || Scopes.Contains(ApiScopes.Admin);
@@ -32,6 +37,96 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     private readonly ConcurrentDictionary<string, (byte[] Hash, ApiClient? Client, long Expires)> _cache = new(StringComparer.Ordinal);
 
     public static string NewKey() => "lrk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
+    /// <summary>Creates a new key for <paramref name="clientId"/>; the returned key is not stored and cannot be shown again.</summary>
+    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(
+        string clientId, IReadOnlyList<string> scopes, string? description, string createdBy, CancellationToken cancellationToken)
+    {
+        var key = NewKey();
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        await using var command = dataSource.CreateCommand(
+            $"""
+            INSERT INTO api_keys (key_id, key_hash, client_id, scopes, description, created_by)
+            VALUES (@id, @hash, @client, @scopes, @description, @by)
+            RETURNING {Columns}
+            """);
+        command.Parameters.AddWithValue("id", KeyId(hash));
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("scopes", scopes.ToArray());
+        command.Parameters.AddWithValue("description", (object?)description ?? DBNull.Value);
+        command.Parameters.AddWithValue("by", createdBy);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (key, Read(reader));
+    }
+
+    /// <summary>
+    /// Registers an operator's key (the deploy's bootstrap secret) unless it is already known: a key that was
+    /// revoked stays revoked, whatever the next deploy does.
+    /// </summary>
+    /// <returns>True when the key was new.</returns>
+    public async Task<bool> BootstrapAsync(string key, string clientId, IEnumerable<string> scopes, string createdBy, CancellationToken cancellationToken)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO api_keys (key_id, key_hash, client_id, scopes, description, created_by)
+            VALUES (@id, @hash, @client, @scopes, 'bootstrap admin key', @by)
+            ON CONFLICT (key_id) DO NOTHING
+            """);
+        command.Parameters.AddWithValue("id", KeyId(hash));
+        command.Parameters.AddWithValue("hash", hash);
+        command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("scopes", scopes.ToArray());
+        command.Parameters.AddWithValue("by", createdBy);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Every key, newest first, revoked ones included, never a secret.</summary>
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM api_keys ORDER BY created_at DESC, key_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<ApiKeyInfo>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(Read(reader));
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Revokes a key. This process refuses it at once; other processes (other Lambda environments) within
+    /// <see cref="CacheFor"/>. Revoking a revoked key changes nothing and answers it as it is.
+    /// </summary>
+    /// <returns>The key as it is now, or null when there is no such key.</returns>
+    public async Task<ApiKeyInfo?> RevokeAsync(string keyId, string revokedBy, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+            WITH revoked AS (
+                UPDATE api_keys SET revoked_at = now(), revoked_by = @by WHERE key_id = @id AND revoked_at IS NULL RETURNING *
+            )
+            SELECT {Columns} FROM revoked
+            UNION ALL
+            SELECT {Columns} FROM api_keys WHERE key_id = @id AND NOT EXISTS (SELECT FROM revoked)
+            """);
+        command.Parameters.AddWithValue("id", keyId);
+        command.Parameters.AddWithValue("by", revokedBy);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var info = await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+        _cache.Clear();
+        return info;
+    }
+
+    private const string Columns = "key_id, client_id, scopes, description, created_at, created_by, revoked_at, revoked_by";
+
+    private static ApiKeyInfo Read(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+        reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7));
 
     public async Task RegisterAsync(string key, string clientId, IEnumerable<string> scopes, CancellationToken cancellationToken)
     {

@@ -2,26 +2,69 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Configuration;
 
-/// <summary>
-/// Everything the engine reads from its environment, validated once at start so that a missing
-/// variable fails the process with its name instead of failing the first request that needs it.
-/// </summary>
-public sealed record EngineSettings(
-    string PostgresConnectionString,
-    string RedisConfiguration,
-    string QueueUrl,
-    string DlqUrl,
-    string AwsRegion,
-    string? SqsServiceUrl)
+/// <summary>The groups of settings a function may need; each function requires only its own at start.</summary>
+[Flags]
+public enum EngineParts
 {
+    None = 0,
+
+    /// <summary>PostgreSQL: DATABASE_URL, or PGHOST/PGDATABASE with PGUSER or DATABASE_SECRET_ID.</summary>
+    Database = 1,
+
+    /// <summary>SQS: QUEUE_URL, DLQ_URL and AWS_REGION.</summary>
+    Queues = 2,
+
+    /// <summary>The idempotency cache: REDIS_URL.</summary>
+    Redis = 4,
+}
+
+/// <summary>
+/// Everything the engine reads from its environment. Reading never fails: each group keeps its own
+/// problems, <see cref="Require"/> fails the process at start naming every missing or malformed variable
+/// of the groups a function uses, and a group read that was not required fails the same way. So the worker,
+/// which needs only the database, starts without REDIS_URL or QUEUE_URL.
+/// </summary>
+public sealed record EngineSettings
+{
+    private readonly Dictionary<EngineParts, List<string>> _problems = [];
+
+    public string PostgresConnectionString { get => field ?? throw Incomplete(EngineParts.Database); init; }
+
+    public string RedisConfiguration { get => field ?? throw Incomplete(EngineParts.Redis); init; }
+
+    public string QueueUrl { get => field ?? throw Incomplete(EngineParts.Queues); init; }
+
+    public string DlqUrl { get => field ?? throw Incomplete(EngineParts.Queues); init; }
+
+    private readonly string? _region;
+
+    public string AwsRegion { get => _region ?? throw Incomplete(EngineParts.Queues); init => _region = value; }
+
+    /// <summary>AWS_ENDPOINT_URL_SQS: the local SQS emulator, or LocalStack; null in AWS.</summary>
+    public string? SqsServiceUrl { get; init; }
+
+    /// <summary>AWS_ENDPOINT_URL_SSM: a local Parameter Store stand-in; null in AWS.</summary>
+    public string? SsmServiceUrl { get; init; }
+
+    /// <summary>
+    /// DATABASE_SECRET_ID: the Secrets Manager secret (name or ARN) holding the database username and password,
+    /// read at run time through Parameter Store. Null when the connection string carries the credentials.
+    /// </summary>
+    public string? DatabaseSecretId { get; init; }
+
     /// <summary>Reads the settings through a lookup by variable name (the environment, or a host's configuration).</summary>
-    /// <exception cref="InvalidOperationException">Names every variable that is missing or malformed.</exception>
     public static EngineSettings From(Func<string, string?> lookup)
     {
         string? Get(string name) => lookup(name) is { } s && s.Trim().Length > 0 ? s.Trim() : null;
-        var problems = new List<string>();
+        var problems = new Dictionary<EngineParts, List<string>>
+        {
+            [EngineParts.Database] = [],
+            [EngineParts.Queues] = [],
+            [EngineParts.Redis] = [],
+        };
 
-        var postgres = PostgresFrom(Get, problems);
+        var secretId = Get("DATABASE_SECRET_ID");
+        var postgres = PostgresFrom(Get, secretId is not null, problems[EngineParts.Database]);
         if (postgres is not null && Get("DATABASE_POOL_SIZE") is { } poolSize)
         {
             // Each Lambda execution environment keeps its own pool: a small one, so that a burst of
@@ -32,38 +75,80 @@ public sealed record EngineSettings(
             }
             else
             {
-                problems.Add($"DATABASE_POOL_SIZE '{poolSize}' is not a number from 1 to 1000");
+                problems[EngineParts.Database].Add($"DATABASE_POOL_SIZE '{poolSize}' is not a number from 1 to 1000");
+                postgres = null;
             }
         }
-        var redis = RedisFrom(Get("REDIS_URL"), problems);
-        var queueUrl = AbsoluteUrl("QUEUE_URL", Get("QUEUE_URL"), problems);
-        var dlqUrl = AbsoluteUrl("DLQ_URL", Get("DLQ_URL"), problems);
+
         var region = Get("AWS_REGION") ?? Get("AWS_DEFAULT_REGION");
         if (region is null)
         {
-            problems.Add("AWS_REGION is not set (for example AWS_REGION=us-east-1)");
+            problems[EngineParts.Queues].Add("AWS_REGION is not set (for example AWS_REGION=us-east-1)");
         }
 
         var sqsEndpoint = Get("AWS_ENDPOINT_URL_SQS") ?? Get("AWS_ENDPOINT_URL");
         if (sqsEndpoint is not null)
         {
-            sqsEndpoint = AbsoluteUrl("AWS_ENDPOINT_URL_SQS", sqsEndpoint, problems);
+            sqsEndpoint = AbsoluteUrl("AWS_ENDPOINT_URL_SQS", sqsEndpoint, problems[EngineParts.Queues]);
         }
 
-        if (problems.Count > 0)
+        var ssmEndpoint = Get("AWS_ENDPOINT_URL_SSM") ?? Get("AWS_ENDPOINT_URL");
+        if (ssmEndpoint is not null)
         {
-            throw new InvalidOperationException(
-                "LambdaRecon configuration is incomplete: " + string.Join("; ", problems) +
-                ". See README.md, section Configuration.");
+            ssmEndpoint = AbsoluteUrl("AWS_ENDPOINT_URL_SSM", ssmEndpoint, problems[EngineParts.Database]);
         }
 
-        return new EngineSettings(postgres!, redis!, queueUrl!, dlqUrl!, region!, sqsEndpoint);
+        return new EngineSettings(problems)
+        {
+            PostgresConnectionString = postgres!,
+            DatabaseSecretId = secretId,
+            RedisConfiguration = RedisFrom(Get("REDIS_URL"), problems[EngineParts.Redis])!,
+            QueueUrl = AbsoluteUrl("QUEUE_URL", Get("QUEUE_URL"), problems[EngineParts.Queues])!,
+            DlqUrl = AbsoluteUrl("DLQ_URL", Get("DLQ_URL"), problems[EngineParts.Queues])!,
+            AwsRegion = region!,
+            SqsServiceUrl = sqsEndpoint,
+            SsmServiceUrl = ssmEndpoint,
+        };
     }
+
+    /// <summary>Settings given whole, as tests and benchmarks build them.</summary>
+    public EngineSettings()
+    {
+    }
+
+    private EngineSettings(Dictionary<EngineParts, List<string>> problems) => _problems = problems;
 
     public static EngineSettings FromEnvironment() => From(Environment.GetEnvironmentVariable);
 
-    // DATABASE_URL wins when present (an Npgsql connection string); otherwise the libpq PG* parts.
-    private static string? PostgresFrom(Func<string, string?> get, List<string> problems)
+    /// <summary>AWS_REGION, or null when it is not set.</summary>
+    public string? RegionOrNull => _region;
+
+    /// <summary>Fails naming every missing or malformed variable of <paramref name="parts"/>.</summary>
+    /// <exception cref="InvalidOperationException">Names the variables.</exception>
+    public EngineSettings Require(EngineParts parts)
+    {
+        var problems = Enum.GetValues<EngineParts>()
+            .Where(p => p != EngineParts.None && parts.HasFlag(p))
+            .SelectMany(p => _problems.GetValueOrDefault(p) ?? [])
+            .ToList();
+        // AWS_REGION is also needed by the database credentials' Parameter Store client.
+        if (parts.HasFlag(EngineParts.Database) && DatabaseSecretId is not null && RegionOrNull is null && !parts.HasFlag(EngineParts.Queues))
+        {
+            problems.Add("AWS_REGION is not set (DATABASE_SECRET_ID is read through Parameter Store)");
+        }
+
+        return problems.Count == 0 ? this : throw Incomplete(problems);
+    }
+
+    private InvalidOperationException Incomplete(EngineParts part) =>
+        Incomplete(_problems.GetValueOrDefault(part) ?? [$"{part} settings were not given"]);
+
+    private static InvalidOperationException Incomplete(IEnumerable<string> problems) =>
+        new("LambdaRecon configuration is incomplete: " + string.Join("; ", problems) + ". See README.md, section Configuration.");
+
+    // DATABASE_URL wins when present (an Npgsql connection string); otherwise the libpq PG* parts, whose
+    // user and password may come from DATABASE_SECRET_ID instead.
+    private static string? PostgresFrom(Func<string, string?> get, bool fromSecret, List<string> problems)
     {
         var connectionString = get("DATABASE_URL");
         if (connectionString is not null)
@@ -82,16 +167,21 @@ public sealed record EngineSettings(
         var host = get("PGHOST");
         var database = get("PGDATABASE");
         var user = get("PGUSER");
-        if (host is null || database is null || user is null)
+        if (host is null || database is null || (user is null && !fromSecret))
         {
-            var missing = new[] { ("PGHOST", host), ("PGDATABASE", database), ("PGUSER", user) }
+            var missing = new[] { ("PGHOST", host), ("PGDATABASE", database), ("PGUSER", fromSecret ? "secret" : user) }
                 .Where(p => p.Item2 is null).Select(p => p.Item1);
             problems.Add("PostgreSQL is not configured: set DATABASE_URL, or " + string.Join(", ", missing));
             return null;
         }
 
-        var builder = new NpgsqlConnectionStringBuilder { Host = host, Database = database, Username = user };
-        if (get("PGPASSWORD") is { } password)
+        var builder = new NpgsqlConnectionStringBuilder { Host = host, Database = database };
+        if (user is not null)
+        {
+            builder.Username = user;
+        }
+
+        if (get("PGPASSWORD") is { } password && !fromSecret)
         {
             builder.Password = password;
         }

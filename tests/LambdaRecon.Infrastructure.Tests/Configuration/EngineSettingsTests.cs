@@ -14,8 +14,10 @@ public class EngineSettingsTests
         ["AWS_ENDPOINT_URL_SQS"] = "http://127.0.0.1:9324",
     };
 
-    private static EngineSettings Read(Dictionary<string, string> variables) =>
-        EngineSettings.From(name => variables.GetValueOrDefault(name));
+    private const EngineParts All = EngineParts.Database | EngineParts.Queues | EngineParts.Redis;
+
+    private static EngineSettings Read(Dictionary<string, string> variables, EngineParts parts = All) =>
+        EngineSettings.From(name => variables.GetValueOrDefault(name)).Require(parts);
 
     [Fact]
     public void A_complete_environment_is_read_as_given()
@@ -103,5 +105,37 @@ public class EngineSettingsTests
 
         Assert.Equal(4, new Npgsql.NpgsqlConnectionStringBuilder(settings.PostgresConnectionString).MaxPoolSize);
         Assert.Throws<InvalidOperationException>(() => Read(new Dictionary<string, string>(Complete) { ["DATABASE_POOL_SIZE"] = "lots" }));
+    }
+
+    [Fact]
+    public void A_function_that_needs_only_the_database_starts_without_Redis_or_queues()
+    {
+        var variables = new Dictionary<string, string> { ["DATABASE_URL"] = Complete["DATABASE_URL"] };
+
+        var settings = Read(variables, EngineParts.Database);
+
+        Assert.Contains("Host=127.0.0.1", settings.PostgresConnectionString, StringComparison.Ordinal);
+        var error = Assert.Throws<InvalidOperationException>(() => settings.RedisConfiguration);
+        Assert.Contains("REDIS_URL", error.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => Read(variables, EngineParts.Database | EngineParts.Queues));
+    }
+
+    [Fact]
+    public void With_a_database_secret_the_user_and_password_come_from_it_not_the_environment()
+    {
+        var variables = new Dictionary<string, string>(Complete)
+        {
+            ["PGHOST"] = "proxy.internal",
+            ["PGDATABASE"] = "ledger",
+            ["PGPASSWORD"] = "stale",
+            ["DATABASE_SECRET_ID"] = "arn:aws:secretsmanager:eu-west-1:1:secret:db",
+        };
+        variables.Remove("DATABASE_URL");
+
+        var settings = Read(variables);
+
+        var built = new Npgsql.NpgsqlConnectionStringBuilder(settings.PostgresConnectionString);
+        Assert.Equal(("proxy.internal", "ledger", null, null), (built.Host, built.Database, built.Username, built.Password));
+        Assert.Equal("arn:aws:secretsmanager:eu-west-1:1:secret:db", settings.DatabaseSecretId);
     }
 }

@@ -1,0 +1,118 @@
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Migrations;
+using LambdaRecon.Infrastructure.Queue;
+using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Infrastructure.Transactions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Npgsql;
+
+namespace LambdaRecon.Infrastructure.Hosting;
+
+/// <summary>
+/// The one composition root: every service of every function and of the local runner is registered
+/// here, each a singleton built on first use, so a function pays only for what it resolves (the worker
+/// never builds a Redis or SQS client) and each costly object exists once per execution environment.
+/// </summary>
+public static class EngineServices
+{
+    /// <summary>Registers the engine's services; the settings come from the registered IConfiguration.</summary>
+    public static IServiceCollection AddLambdaRecon(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => EngineSettings.From(name => sp.GetRequiredService<IConfiguration>()[name]));
+        services.AddSingleton(sp => new EngineResources(sp.GetRequiredService<EngineSettings>()));
+        services.AddSingleton(sp => sp.GetRequiredService<EngineResources>().DataSource);
+        services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<LedgerStore>();
+        services.AddSingleton<LedgerReader>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<TransactionIntake>();
+        services.AddSingleton<TransactionReader>();
+        services.AddSingleton<StatementStore>();
+        services.AddSingleton<ReconciliationService>();
+        services.AddSingleton<ReconciliationReader>();
+        services.AddSingleton<BreakResolution>();
+        services.AddSingleton<ScheduledReconciliation>();
+        services.AddSingleton(sp =>
+        {
+            var resources = sp.GetRequiredService<EngineResources>();
+            return new TransactionPublisher(resources.Sqs, resources.Settings.QueueUrl);
+        });
+        services.AddSingleton(sp =>
+        {
+            var resources = sp.GetRequiredService<EngineResources>();
+            return new DeadLetterRedrive(resources.Sqs, resources.Settings.DlqUrl, resources.Settings.QueueUrl);
+        });
+        services.AddSingleton(sp =>
+        {
+            // Replays are served from Redis for 24 h unless LAMBDARECON_IDEMPOTENCY_TTL_HOURS says otherwise.
+            var hours = int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_IDEMPOTENCY_TTL_HOURS"], out var h) && h > 0 ? h : 24;
+            return new IdempotencyCache(sp.GetRequiredService<EngineResources>(), TimeSpan.FromHours(hours));
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// One JSON object per line on stdout, with scopes: what Lambda hands to CloudWatch Logs, where each
+    /// field can be queried. The level is Lambda's (advanced logging controls set AWS_LAMBDA_LOG_LEVEL).
+    /// </summary>
+    public static ILoggingBuilder AddLambdaReconLogging(this ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(LevelFrom(configuration["AWS_LAMBDA_LOG_LEVEL"]));
+        // The framework's per-request Information lines would cost more than the requests they describe.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+        logging.AddJsonConsole(options =>
+        {
+            options.IncludeScopes = true;
+            options.UseUtcTimestamp = true;
+            options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+        });
+        // Logs are stderr for the local runner's commands, whose stdout is their answer; Lambda reads both.
+        logging.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold =
+            string.Equals(configuration["LAMBDARECON_LOG_TO_STDERR"], "true", StringComparison.OrdinalIgnoreCase) ? LogLevel.Trace : LogLevel.None);
+        return logging;
+    }
+
+    /// <summary>
+    /// The services of a function that is not a web app (worker, reconciler, migrator, local commands):
+    /// the environment as configuration, the logging above, the engine; fails naming every missing
+    /// variable of <paramref name="required"/>, and only of those.
+    /// </summary>
+    public static ServiceProvider BuildForFunction(EngineParts required)
+    {
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(logging => logging.AddLambdaReconLogging(configuration));
+        services.AddLambdaRecon();
+        var provider = services.BuildServiceProvider();
+        try
+        {
+            provider.GetRequiredService<EngineSettings>().Require(required);
+            return provider;
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+    }
+
+    private static LogLevel LevelFrom(string? level) => level?.Trim().ToUpperInvariant() switch
+    {
+        "TRACE" => LogLevel.Trace,
+        "DEBUG" => LogLevel.Debug,
+        "WARN" => LogLevel.Warning,
+        "ERROR" => LogLevel.Error,
+        "FATAL" => LogLevel.Critical,
+        _ => LogLevel.Information,
+    };
+}
