@@ -1,9 +1,13 @@
 using System.Text;
+using System.Text.Json;
+using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Hosting;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Hosting;
+using LambdaRecon.Infrastructure.Migrations;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.LedgerWorker.Local;
@@ -17,6 +21,12 @@ public static class Commands
     {
         var command = args.FirstOrDefault() ?? "start";
         var rest = args.Skip(1).ToArray();
+        if (command is not ("start" or "start-api"))
+        {
+            // A command's stdout is its answer, for a script to read; its logs go to stderr.
+            Environment.SetEnvironmentVariable("LAMBDARECON_LOG_TO_STDERR", "true");
+        }
+
         try
         {
             return command switch
@@ -26,10 +36,13 @@ public static class Commands
                 "invoke" => await InvokeAsync(rest),
                 "import-statement" => await ImportStatementAsync(rest),
                 "dlq-redrive" => await RedriveAsync(),
+                "migrate" => await MigrateAsync(),
+                "keys" => await KeysAsync(rest),
                 _ => Usage($"unknown command '{command}'"),
             };
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or InvalidOperationException or InvalidDataException
+                                   or MigrationException)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 2;
@@ -42,7 +55,9 @@ public static class Commands
             {problem}
             usage: start | start-api | invoke <Function> --event <file.json>
                    | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
-                   | dlq-redrive
+                   | dlq-redrive | migrate
+                   | keys create --client <id> --scopes <scope,...> [--description <text>] | keys list | keys revoke <key_id>
+            scopes: {string.Join(", ", ApiScopes.All)}
             """);
         return 2;
     }
@@ -111,8 +126,8 @@ public static class Commands
 
     private static async Task<int> RedriveAsync()
     {
-        await using var resources = new EngineResources(EngineSettings.FromEnvironment());
-        var result = await new DeadLetterRedrive(resources.Sqs, resources.Settings.DlqUrl, resources.Settings.QueueUrl).RedriveAsync(CancellationToken.None);
+        await using var services = EngineServices.BuildForFunction(EngineParts.Queues);
+        var result = await services.GetRequiredService<DeadLetterRedrive>().RedriveAsync(CancellationToken.None);
         Console.WriteLine($"{result.Moved} message(s) moved from the DLQ back to the queue{(result.ByMoveTask ? " (StartMessageMoveTask)" : "")}");
         return 0;
     }
@@ -133,12 +148,74 @@ public static class Commands
             return 1;
         }
 
-        await using var resources = new EngineResources(EngineSettings.FromEnvironment());
-        var import = await new StatementStore(resources.DataSource).ImportAsync(
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        var import = await services.GetRequiredService<StatementStore>().ImportAsync(
             account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None);
         Console.WriteLine(import.AlreadyImported
             ? $"statement {import.StatementId}: already imported, nothing changed"
             : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported");
         return 0;
     }
+
+    /// <summary>Applies the migrations to DATABASE_URL's database; a second run applies nothing.</summary>
+    private static async Task<int> MigrateAsync()
+    {
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        var report = await services.GetRequiredService<SchemaMigrator>().MigrateAsync(CancellationToken.None);
+        Console.WriteLine(report.Applied.Count == 0
+            ? $"schema at version {report.Version}: nothing to apply"
+            : $"schema at version {report.Version}: applied {string.Join(", ", report.Applied.Select(m => $"{m.Version} {m.Name}"))}");
+        return 0;
+    }
+
+    /// <summary>API keys in DATABASE_URL's database, as the admin endpoints manage them; JSON on stdout.</summary>
+    private static async Task<int> KeysAsync(string[] args)
+    {
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        var keys = services.GetRequiredService<ApiKeyStore>();
+        var by = "cli:" + Environment.UserName;
+        switch (args.FirstOrDefault())
+        {
+            case "create":
+                var (client, scopeList) = (Option(args, "--client"), Option(args, "--scopes"));
+                if (client is null || scopeList is null)
+                {
+                    return Usage("keys create needs --client <id> and --scopes <scope,...>");
+                }
+
+                var scopes = scopeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (!KeysApi.ClientIdPattern().IsMatch(client))
+                {
+                    return Usage($"'{client}' is not a client id: 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+                }
+
+                if (KeysApi.CheckScopes(scopes) is { } problem)
+                {
+                    return Usage(problem);
+                }
+
+                var (key, info) = await keys.CreateAsync(client, scopes, Option(args, "--description"), by, CancellationToken.None);
+                Console.WriteLine(JsonSerializer.Serialize(
+                    new CreatedKeyResponse(info.KeyId, key, info.ClientId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy), CliJson));
+                await Console.Error.WriteLineAsync("The key is shown this once: store it now. Use it as 'Authorization: Bearer <key>'.");
+                return 0;
+            case "list":
+                Console.WriteLine(JsonSerializer.Serialize(new KeyListResponse(await keys.ListAsync(CancellationToken.None)), CliJson));
+                return 0;
+            case "revoke" when args.Length == 2:
+                if (await keys.RevokeAsync(args[1], by, CancellationToken.None) is not { } revoked)
+                {
+                    await Console.Error.WriteLineAsync($"error: there is no API key '{args[1]}'");
+                    return 1;
+                }
+
+                Console.WriteLine(JsonSerializer.Serialize(revoked, CliJson));
+                await Console.Error.WriteLineAsync($"Revoked. A running API refuses it within {ApiKeyStore.CacheFor.TotalSeconds:0} s.");
+                return 0;
+            default:
+                return Usage("keys needs create, list or revoke <key_id>");
+        }
+    }
+
+    private static readonly JsonSerializerOptions CliJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }

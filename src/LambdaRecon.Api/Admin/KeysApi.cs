@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Infrastructure.Auth;
+
+namespace LambdaRecon.Api.Admin;
+
+public sealed record CreatedKeyResponse(
+    string KeyId, string Key, string ClientId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt, string? CreatedBy);
+
+public sealed record KeyListResponse(IReadOnlyList<ApiKeyInfo> Keys);
+
+/// <summary>
+/// API keys for operators (scope admin): create one (its secret answered once, never stored), list them
+/// (never a secret), revoke one. ./run.sh keys does the same against any DATABASE_URL.
+/// </summary>
+public static partial class KeysApi
+{
+    public static void MapKeysApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/admin/keys").WithTags("Admin");
+        api.MapPost("/", CreateAsync).WithName("CreateApiKey").RequireScope(ApiScopes.Admin)
+            .Produces<CreatedKeyResponse>(201).ProducesProblem(400);
+        api.MapGet("/", ListAsync).WithName("ListApiKeys").RequireScope(ApiScopes.Admin).Produces<KeyListResponse>();
+        api.MapDelete("/{keyId}", RevokeAsync).WithName("RevokeApiKey").RequireScope(ApiScopes.Admin)
+            .Produces<ApiKeyInfo>().ProducesProblem(404);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    public static partial Regex ClientIdPattern();
+
+    /// <summary>The scopes a new key may hold, checked: a known scope each, at least one, no repeats.</summary>
+    public static string? CheckScopes(IReadOnlyList<string> scopes) =>
+        scopes.Count == 0 ? "a key needs at least one scope"
+        : scopes.FirstOrDefault(s => !ApiScopes.All.Contains(s, StringComparer.Ordinal)) is { } unknown
+            ? $"'{unknown}' is not a scope: {string.Join(", ", ApiScopes.All)}"
+        : scopes.Distinct(StringComparer.Ordinal).Count() != scopes.Count ? "a scope is named twice"
+        : null;
+
+    public static async Task<IResult> CreateAsync(HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        if (JsonBody.RefuseUnknown(body, "", "client_id", "scopes", "description") is { } unknown)
+        {
+            return unknown;
+        }
+
+        var (clientId, p1) = JsonBody.OptionalString(body, "client_id", "");
+        var (description, p2) = JsonBody.OptionalString(body, "description", "");
+        if ((p1 ?? p2) is { } problem)
+        {
+            return problem;
+        }
+
+        if (clientId is null || !ClientIdPattern().IsMatch(clientId))
+        {
+            return Problem.Validation("client_id", clientId is null
+                ? "'client_id' is required: the client the key acts for, e.g. \"shop-1\""
+                : $"'{clientId}' is not a client id: 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+        }
+
+        if (description is { Length: > 200 })
+        {
+            return Problem.Validation("description", "'description' may hold at most 200 characters");
+        }
+
+        if (!body.TryGetProperty("scopes", out var scopesElement) || scopesElement.ValueKind != JsonValueKind.Array
+            || scopesElement.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String))
+        {
+            return Problem.Validation("scopes", $"'scopes' must be an array of scopes: {string.Join(", ", ApiScopes.All)}");
+        }
+
+        var scopes = scopesElement.EnumerateArray().Select(s => s.GetString()!).ToArray();
+        if (CheckScopes(scopes) is { } scopeProblem)
+        {
+            return Problem.Validation("scopes", scopeProblem);
+        }
+
+        var (key, info) = await keys.CreateAsync(clientId, scopes, description, http.Client().ClientId, cancellationToken);
+        return TypedResults.Created(
+            $"/api/v1/admin/keys/{info.KeyId}",
+            new CreatedKeyResponse(info.KeyId, key, info.ClientId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy));
+    }
+
+    public static async Task<IResult> ListAsync(ApiKeyStore keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new KeyListResponse(await keys.ListAsync(cancellationToken)));
+
+    public static async Task<IResult> RevokeAsync(string keyId, HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken) =>
+        await keys.RevokeAsync(keyId, http.Client().ClientId, cancellationToken) is { } info
+            ? TypedResults.Ok(info)
+            : Problem.NotFound("API key", $"there is no API key '{keyId}'");
+}
