@@ -11,11 +11,20 @@ public class TemplateTests
 {
     private static readonly SamTemplate Template = SamTemplate.Load(Path.Combine(TestEnvironment.RepositoryRoot, "template.yaml"));
 
+    // The settings each function validates at start, as its code declares them.
+    public static readonly TheoryData<string, EngineParts> FunctionParts = new()
+    {
+        { "ApiFunction", Api.Function.Requires },
+        { "LedgerWorkerFunction", LedgerWorker.Function.Requires },
+        { "ReconcileFunction", Reconciler.Function.Requires },
+        { "MigrateFunction", Migrate.Function.Requires },
+    };
+
     [Fact]
-    public void The_template_has_the_three_functions_by_their_logical_ids()
+    public void The_template_has_the_four_functions_by_their_logical_ids()
     {
         Assert.Equal(
-            ["ApiFunction", "LedgerWorkerFunction", "ReconcileFunction"],
+            ["ApiFunction", "LedgerWorkerFunction", "MigrateFunction", "ReconcileFunction"],
             Template.Functions().Select(f => f.LogicalId).Order(StringComparer.Ordinal));
     }
 
@@ -23,6 +32,7 @@ public class TemplateTests
     [InlineData("ApiFunction")]
     [InlineData("LedgerWorkerFunction")]
     [InlineData("ReconcileFunction")]
+    [InlineData("MigrateFunction")]
     public void Each_handler_names_a_public_stream_method_in_the_built_assembly(string logicalId)
     {
         var method = FunctionInvoker.Resolve(Template.Function(logicalId).Handler);
@@ -32,10 +42,8 @@ public class TemplateTests
     }
 
     [Theory]
-    [InlineData("ApiFunction")]
-    [InlineData("LedgerWorkerFunction")]
-    [InlineData("ReconcileFunction")]
-    public void Each_function_is_given_every_variable_the_engine_requires(string logicalId)
+    [MemberData(nameof(FunctionParts))]
+    public void Each_function_is_given_the_variables_it_requires_and_reads_its_database_login_at_run_time(string logicalId, EngineParts parts)
     {
         var environment = Template.Function(logicalId).Environment;
 
@@ -43,14 +51,36 @@ public class TemplateTests
         string? Lookup(string name) => name == "AWS_REGION" ? "us-east-1" // Lambda sets it for every function
             : !environment.ContainsKey(name) ? null
             : name == "REDIS_URL" ? "redis://cache:6379"
-            : name == "DATABASE_POOL_SIZE" ? "4"
+            : name is "DATABASE_POOL_SIZE" or "PGPORT" ? "4"
             : name.EndsWith("_URL", StringComparison.Ordinal) ? "https://sqs.us-east-1.amazonaws.com/1/q"
             : "value";
 
-        var settings = EngineSettings.From(Lookup);
+        var settings = EngineSettings.From(Lookup).Require(parts);
 
         Assert.Contains("Host=value", settings.PostgresConnectionString, StringComparison.Ordinal);
-        Assert.Contains("Maximum Pool Size=4", settings.PostgresConnectionString, StringComparison.Ordinal);
+        Assert.Equal("value", settings.DatabaseSecretId);
+        Assert.DoesNotContain("PGPASSWORD", environment.Keys);
+        Assert.DoesNotContain("PGUSER", environment.Keys);
+    }
+
+    [Theory]
+    [MemberData(nameof(FunctionParts))]
+    public void No_function_is_given_a_variable_of_a_part_it_does_not_use(string logicalId, EngineParts parts)
+    {
+        var environment = Template.Function(logicalId).Environment;
+
+        Assert.Equal(parts.HasFlag(EngineParts.Redis), environment.ContainsKey("REDIS_URL"));
+        Assert.Equal(parts.HasFlag(EngineParts.Queues), environment.ContainsKey("QUEUE_URL"));
+        Assert.Equal(parts.HasFlag(EngineParts.Queues), environment.ContainsKey("DLQ_URL"));
+    }
+
+    [Fact]
+    public void The_migrate_function_gives_up_by_itself_before_Lambda_stops_it()
+    {
+        var migrate = Template.Function("MigrateFunction");
+
+        var deadline = int.Parse(migrate.Environment["MIGRATE_DEADLINE_SECONDS"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(deadline + 30 <= migrate.Timeout, $"MIGRATE_DEADLINE_SECONDS {deadline} leaves under 30 s of Timeout {migrate.Timeout} to answer");
     }
 
     [Fact]
