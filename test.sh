@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tests LambdaRecon: starts its own PostgreSQL, Redis and SQS emulator on ports other than run.sh's,
-# runs every test of the solution against them, stops them, and exits with the tests' status.
-# Extra arguments go to `dotnet test` (for example: ./test.sh --filter FullyQualifiedName~Ledger).
+# Tests LambdaRecon: lints template.yaml with cfn-lint, starts its own PostgreSQL, Redis and SQS
+# emulator on ports other than run.sh's, builds the solution, migrates the shared test database with
+# the runner a deploy uses, runs every test of the solution against them, stops them, and exits with
+# the tests' status. Extra arguments go to `dotnet test` (for example: ./test.sh --filter FullyQualifiedName~Ledger).
 set -euo pipefail
 PROFILE=test
 PG_PORT=${LAMBDARECON_TEST_PG_PORT:-55442}
@@ -11,12 +12,27 @@ SQS_PORT=${LAMBDARECON_TEST_SQS_PORT:-59334}
 PG_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
 source "$(dirname "$0")/scripts/services.sh"
 
+lint_template() {
+  if ! command -v cfn-lint >/dev/null; then
+    is_root && command -v pip >/dev/null && pip install -q cfn-lint >&2 || true
+    command -v cfn-lint >/dev/null || die "cfn-lint is missing: pip install cfn-lint"
+  fi
+  # Informational checks too, less those docs/deploy.md explains (section "cfn-lint informational checks").
+  cfn-lint "$ROOT/template.yaml" || die "cfn-lint found problems in template.yaml"
+  cfn-lint --include-checks I --ignore-checks "${CFN_LINT_EXPLAINED:-}" -- "$ROOT/template.yaml" \
+    || die "cfn-lint --include-checks I found problems in template.yaml"
+  log "cfn-lint: template.yaml is clean"
+}
+
 mkdir -p "$STATE_DIR"
 trap 'trap - EXIT; stop_services' EXIT
 trap 'exit 130' INT TERM
 
+lint_template
 start_services
 export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$PG_BIN"
+dotnet build "$ROOT/LambdaRecon.sln" -nologo -v quiet -clp:ErrorsOnly >&2 || die "dotnet build failed"
+migrate_database "$ROOT/src/LambdaRecon.Local/bin/Debug/net10.0/LambdaRecon.Local.dll"
 status=0
-dotnet test "$ROOT/LambdaRecon.sln" -nologo "$@" || status=$?
+dotnet test "$ROOT/LambdaRecon.sln" --no-build -nologo "$@" || status=$?
 exit $status

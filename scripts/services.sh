@@ -76,14 +76,26 @@ start_postgres() {
   if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
   fi
+  as_pg tee "$dir/data/pg_hba.conf" >/dev/null <<'HBA'
+host all +lambdarecon_password_login 127.0.0.1/32 scram-sha-256
+host all all 127.0.0.1/32 trust
+HBA
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ${PG_EXTRA_OPTIONS:-}" >/dev/null \
     || die "PostgreSQL did not start on port $PG_PORT: see $dir/server.log"
   PG_DATA="$dir/data"
   psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1 \
     || psql_admin -d postgres -c "CREATE DATABASE $PG_DB" >/dev/null
-  psql_admin -d "$PG_DB" -v ON_ERROR_STOP=1 -f "$ROOT/init.sql" >/dev/null || die "init.sql failed"
-  log "PostgreSQL on 127.0.0.1:$PG_PORT (data in $dir/data), init.sql applied"
+  # Members of this role must log in with a password (pg_hba.conf above): how the database-secret
+  # rotation is tried locally. Everyone else is trusted on 127.0.0.1.
+  psql_admin -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'lambdarecon_password_login'" | grep -q 1 \
+    || psql_admin -d postgres -c "CREATE ROLE lambdarecon_password_login NOLOGIN" >/dev/null
+  log "PostgreSQL on 127.0.0.1:$PG_PORT (data in $dir/data)"
+}
+
+# The schema comes from migrations/ through the same runner a deploy uses (./run.sh migrate).
+migrate_database() {
+  dotnet "$1" migrate >&2 || die "the migrations failed (see above)"
 }
 
 psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -q "$@"; }
@@ -91,6 +103,12 @@ psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -q "$@"; }
 stop_postgres() {
   [ -n "${PG_HOME:-}" ] || return 0
   as_pg "$PG_BIN/pg_ctl" -D "$PG_HOME/data" stop -m fast >/dev/null 2>&1 || true
+}
+
+# True when the process a pid file names is alive.
+pidfile_alive() {
+  local pid
+  [ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
 # Kills the process a pid file names, if it is still alive (a leftover of a killed run).
@@ -139,11 +157,18 @@ start_services() {
   start_postgres
   start_redis
   start_sqs
+  export_service_environment
+}
+
+# What the engine reads to find this profile's services.
+export_service_environment() {
   export DATABASE_URL="Host=127.0.0.1;Port=$PG_PORT;Username=$PG_USER;Database=$PG_DB"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$SQS_PORT"
   export QUEUE_URL="$AWS_ENDPOINT_URL_SQS/000000000000/transactions.fifo"
   export DLQ_URL="$AWS_ENDPOINT_URL_SQS/000000000000/transactions-dlq.fifo"
+  # The emulator also answers Parameter Store's GetParameter, for secrets read at run time.
+  export AWS_ENDPOINT_URL_SSM="$AWS_ENDPOINT_URL_SQS"
   export AWS_REGION=${AWS_REGION:-us-east-1}
   # The emulator checks no signature, but the SDK signs every request and needs some credentials.
   export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
