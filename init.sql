@@ -6,6 +6,18 @@
 
 SET client_min_messages = warning;
 
+-- ─── Tenants ───────────────────────────────────────────────────────────────────────────────────
+-- Every API key belongs to one tenant, and so does every account; a key sees and moves only its own
+-- tenant's accounts and what hangs off them (transactions, statements, reconciliation runs and their
+-- breaks). Account ids stay global. A single-tenant installation has only 'default'.
+CREATE TABLE IF NOT EXISTS tenants (
+    -- At most 32 characters, so a tenant's suspense account id ("suspense:USD:<tenant>") is an account id.
+    id         text        PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9._:-]{1,32}$'),
+    name       text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO tenants (id, name) VALUES ('default', 'default') ON CONFLICT (id) DO NOTHING;
+
 -- ─── Accounts ──────────────────────────────────────────────────────────────────────────────────
 CREATE TABLE IF NOT EXISTS accounts (
     id              text        PRIMARY KEY CHECK (id ~ '^[A-Za-z0-9._:-]{1,64}$'),
@@ -17,7 +29,10 @@ CREATE TABLE IF NOT EXISTS accounts (
     status          text        NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
     metadata        jsonb       NOT NULL DEFAULT '{}'::jsonb,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    -- The defaults of the tenant_id columns put rows written by tools that know no tenant in 'default';
+    -- the API always names the tenant.
+    tenant_id       text        NOT NULL DEFAULT 'default' REFERENCES tenants (id)
 );
 -- There is no balance column to drift: an account's balance is the balance_after of its last entry,
 -- and the entries' trigger proves every balance_after is the running sum of the account's entries.
@@ -55,6 +70,8 @@ CREATE TABLE IF NOT EXISTS transactions (
     published_at           timestamptz,
     posted_at              timestamptz,
     failed_at              timestamptz,
+    -- Its accounts' tenant (ledger_entries_checked proves it at posting); no foreign key, like the rest.
+    tenant_id              text        NOT NULL DEFAULT 'default',
     CHECK (source_account_id <> destination_account_id),
     CHECK ((type = 'refund') = (refund_of IS NOT NULL)),
     CHECK ((status = 'POSTED') = (posted_at IS NOT NULL)),
@@ -101,6 +118,7 @@ CREATE OR REPLACE TRIGGER ledger_entries_append_only
 -- Every inserted entry, checked set-based once per statement:
 --  * it is a leg of a POSTED transaction: the source leg is -amount, the destination leg +amount,
 --    in the transaction's currency, which is also its account's currency;
+--  * its account belongs to its transaction's tenant: money never crosses tenants;
 --  * its balance_after continues its account's chain (previous balance_after + amount, sequence + 1);
 --  * its balance_after stays within its account's overdraft limit.
 -- The planner knows nothing of a transition table's size; left alone it hashes whole tables (all
@@ -116,6 +134,7 @@ BEGIN
                WHEN a.id IS NULL THEN 'unknown account'
                WHEN n.currency <> a.currency THEN 'currency differs from the account''s'
                WHEN t.id IS NULL OR t.status <> 'POSTED' THEN 'transaction is not POSTED'
+               WHEN a.tenant_id <> t.tenant_id THEN 'account belongs to another tenant than the transaction'
                WHEN n.currency <> t.currency THEN 'currency differs from the transaction''s'
                WHEN NOT ((n.account_id = t.source_account_id AND n.amount = -t.amount)
                       OR (n.account_id = t.destination_account_id AND n.amount = t.amount))
@@ -129,7 +148,7 @@ BEGIN
       LEFT JOIN accounts a ON a.id = n.account_id
       LEFT JOIN transactions t ON t.id = n.transaction_id
       LEFT JOIN ledger_entries prev ON prev.account_id = n.account_id AND prev.sequence = n.sequence - 1
-     WHERE a.id IS NULL OR t.id IS NULL OR t.status <> 'POSTED'
+     WHERE a.id IS NULL OR t.id IS NULL OR t.status <> 'POSTED' OR a.tenant_id <> t.tenant_id
         OR n.currency <> a.currency OR n.currency <> t.currency
         OR NOT ((n.account_id = t.source_account_id AND n.amount = -t.amount)
              OR (n.account_id = t.destination_account_id AND n.amount = t.amount))
@@ -243,11 +262,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     -- Who made and who revoked the key (an admin client id, "bootstrap" or "cli:<user>"), and what it is for.
     created_by  text,
     revoked_by  text,
-    description text
+    description text,
+    tenant_id   text        NOT NULL DEFAULT 'default' REFERENCES tenants (id)
 );
 
 -- ─── Idempotency keys: the durable record (Redis only caches the responses) ─────────────────────
--- One row per (client, key). request_hash is the SHA-256 of the canonical request; lease_until is
+-- One row per (tenant, client, key): two tenants may both have a client "shop-1". request_hash is the SHA-256 of the canonical request; lease_until is
 -- how long the request that holds the key may work before a retry may take over (a crash, or an
 -- SQS outage, releases it); response_* is what a replay answers once the request completed.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -260,7 +280,8 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     response_body   text,
     created_at      timestamptz NOT NULL DEFAULT now(),
     completed_at    timestamptz,
-    PRIMARY KEY (client_id, key)
+    tenant_id       text        NOT NULL DEFAULT 'default',
+    PRIMARY KEY (tenant_id, client_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_transaction ON idempotency_keys (transaction_id);
 

@@ -2,9 +2,9 @@
 # Runs LambdaRecon locally: private PostgreSQL, Redis and SQS emulator, the migrations, then the local
 # runner with the given command (default start: the API on http://127.0.0.1:${PORT:-3000}, the SQS
 # poller and the schedule). Other commands: start-api, invoke <Function> --event <file>,
-# import-statement …, dlq-redrive, migrate, keys create|list|revoke.
+# import-statement …, dlq-redrive, migrate, keys create|list|revoke, tenants create|list.
 # Beside a running ./run.sh, a command uses its services and its build, and leaves them running.
-# migrate and keys with DATABASE_URL set work on that database alone and start nothing.
+# migrate, keys and tenants with DATABASE_URL set work on that database alone and start nothing.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 PROFILE=run
@@ -22,7 +22,7 @@ build() {
 }
 
 mkdir -p "$STATE_DIR"
-if [[ "$COMMAND" =~ ^(migrate|keys)$ && -n "${DATABASE_URL:-}" ]]; then
+if [[ "$COMMAND" =~ ^(migrate|keys|tenants)$ && -n "${DATABASE_URL:-}" ]]; then
   build
   exec dotnet "$LOCAL_DLL" "$@"
 fi

@@ -10,6 +10,7 @@ using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Migrations;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.LedgerWorker.Local;
 using LambdaRecon.Local.Template;
 
@@ -38,6 +39,7 @@ public static class Commands
                 "dlq-redrive" => await RedriveAsync(),
                 "migrate" => await MigrateAsync(),
                 "keys" => await KeysAsync(rest),
+                "tenants" => await TenantsAsync(rest),
                 _ => Usage($"unknown command '{command}'"),
             };
         }
@@ -56,7 +58,8 @@ public static class Commands
             usage: start | start-api | invoke <Function> --event <file.json>
                    | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
                    | dlq-redrive | migrate
-                   | keys create --client <id> --scopes <scope,...> [--description <text>] | keys list | keys revoke <key_id>
+                   | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
+                   | tenants create --tenant <id> --name <text> | tenants list
             scopes: {string.Join(", ", ApiScopes.All)}
             """);
         return 2;
@@ -194,9 +197,14 @@ public static class Commands
                     return Usage(problem);
                 }
 
-                var (key, info) = await keys.CreateAsync(client, scopes, Option(args, "--description"), by, CancellationToken.None);
-                Console.WriteLine(JsonSerializer.Serialize(
-                    new CreatedKeyResponse(info.KeyId, key, info.ClientId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy), CliJson));
+                var tenant = Option(args, "--tenant") ?? TenantStore.Default;
+                if (await keys.CreateAsync(tenant, client, scopes, Option(args, "--description"), by, CancellationToken.None) is not { } created)
+                {
+                    await Console.Error.WriteLineAsync($"error: tenant '{tenant}' does not exist: create it with ./run.sh tenants create");
+                    return 1;
+                }
+
+                Console.WriteLine(JsonSerializer.Serialize(KeysApi.Created(created.Key, created.Info), CliJson));
                 await Console.Error.WriteLineAsync("The key is shown this once: store it now. Use it as 'Authorization: Bearer <key>'.");
                 return 0;
             case "list":
@@ -214,6 +222,37 @@ public static class Commands
                 return 0;
             default:
                 return Usage("keys needs create, list or revoke <key_id>");
+        }
+    }
+
+    /// <summary>Tenants in DATABASE_URL's database, as the admin endpoints manage them; JSON on stdout.</summary>
+    private static async Task<int> TenantsAsync(string[] args)
+    {
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        var tenants = services.GetRequiredService<TenantStore>();
+        switch (args.FirstOrDefault())
+        {
+            case "create":
+                var (id, name) = (Option(args, "--tenant"), Option(args, "--name"));
+                if (TenantsApi.Check(id, name) is { } refused)
+                {
+                    return Usage($"tenants create --tenant <id> --name <text>: {refused.Detail}");
+                }
+
+                if (await tenants.CreateAsync(id!, name!, CancellationToken.None) is not { } tenant)
+                {
+                    await Console.Error.WriteLineAsync($"error: tenant '{id}' exists already");
+                    return 1;
+                }
+
+                Console.WriteLine(JsonSerializer.Serialize(tenant, CliJson));
+                await Console.Error.WriteLineAsync($"Now a key for it: ./run.sh keys create --tenant {id} --client <id> --scopes <scope,...>");
+                return 0;
+            case "list":
+                Console.WriteLine(JsonSerializer.Serialize(new TenantListResponse(await tenants.ListAsync(CancellationToken.None)), CliJson));
+                return 0;
+            default:
+                return Usage("tenants needs create or list");
         }
     }
 

@@ -9,4 +9,5 @@ using LambdaRecon.Local;
 //   dlq-redrive                             moves the DLQ's messages back to the queue
 //   migrate                                 applies migrations/ to DATABASE_URL's database
 //   keys create|list|revoke                 API keys in DATABASE_URL's database
+//   tenants create|list                     tenants in DATABASE_URL's database
 return await Commands.RunAsync(args);

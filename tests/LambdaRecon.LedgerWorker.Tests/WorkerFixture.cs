@@ -5,6 +5,7 @@ using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Queue;
+using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.Lambda.Sqs;
 using LambdaRecon.LedgerWorker.Local;
 using LambdaRecon.LedgerWorker.Posting;
@@ -85,7 +86,7 @@ public sealed class WorkerFixture : IAsyncLifetime
 
     public async Task<string> OpenAsync(string id, long? overdraftLimit = 0, string kind = AccountKinds.Customer)
     {
-        var (result, _) = await new AccountStore(Resources.DataSource).CreateAsync(id, "USD", kind, overdraftLimit, null, "test", CancellationToken.None);
+        var (result, _) = await new AccountStore(Resources.DataSource).CreateAsync(TenantStore.Default, id, "USD", kind, overdraftLimit, null, "test", CancellationToken.None);
         Assert.Equal(AccountCreation.Created, result);
         return id;
     }
@@ -107,7 +108,7 @@ public sealed class WorkerFixture : IAsyncLifetime
         new(Guid.NewGuid(), TransactionType.Transfer, amount, "USD", from, to);
 
     public async Task<long> BalanceAsync(string account) =>
-        (await new LedgerReader(Resources.DataSource).GetBalanceAsync(account, null, CancellationToken.None))!.Minor;
+        (await new LedgerReader(Resources.DataSource).GetBalanceAsync(TenantStore.Default, account, null, CancellationToken.None))!.Minor;
 
     /// <summary>ACCEPTED, POSTED or FAILED; null when the transaction was never recorded.</summary>
     public async Task<string?> StatusAsync(Guid transactionId)

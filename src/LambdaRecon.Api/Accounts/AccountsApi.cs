@@ -7,6 +7,7 @@ using LambdaRecon.Core.Monetary;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LambdaRecon.Api.Accounts;
@@ -25,6 +26,10 @@ public sealed record LedgerPageResponse(string AccountId, string Currency, IRead
 
 public sealed record AuditTrailResponse(string AccountId, IReadOnlyList<AuditEvent> Events);
 
+/// <summary>
+/// Accounts of the key's tenant. Another tenant's account is answered exactly as a missing one (404);
+/// only creating an id another tenant holds tells that the id is taken (409, as for any taken id).
+/// </summary>
 public static partial class AccountsApi
 {
     public static void MapAccountsApi(this IEndpointRouteBuilder app)
@@ -69,6 +74,12 @@ public static partial class AccountsApi
             return problem;
         }
 
+        if (id!.StartsWith(TenantStore.ReservedAccountPrefix, StringComparison.Ordinal))
+        {
+            return Problem.Validation("account_id",
+                $"ids starting with '{TenantStore.ReservedAccountPrefix}' are reserved for the suspense accounts that reconciliation adjustments open");
+        }
+
         if (!Currency.TryGet(currencyCode, out var currency))
         {
             return Problem.Validation("currency", currencyCode is null ? "'currency' is required, e.g. \"USD\"" : $"'{currencyCode}' is not an ISO 4217 currency code");
@@ -98,27 +109,30 @@ public static partial class AccountsApi
             }
         }
 
-        var (result, account) = await accounts.CreateAsync(id!, currency.Code, kind, limit, metadata, http.Client().ClientId, cancellationToken);
-        if (result == AccountCreation.Conflict)
+        var client = http.Client();
+        var (result, account) = await accounts.CreateAsync(client.TenantId, id, currency.Code, kind, limit, metadata, client.ClientId, cancellationToken);
+        if (result == AccountCreation.Conflict || account is null)
         {
+            // One answer whoever holds the id, so that it tells another tenant nothing but that the id is taken.
             return Problem.Of(StatusCodes.Status409Conflict, "account-exists", "The account exists with other settings",
-                $"account '{id}' already exists as {account.Currency} {account.Kind} with other settings", "account_id");
+                $"the account id '{id}' is taken by an account with other settings: choose another id", "account_id");
         }
 
-        var response = await ResponseAsync(account, ledger, cancellationToken);
+        var response = await ResponseAsync(client.TenantId, account, ledger, cancellationToken);
         return result == AccountCreation.Created
             ? TypedResults.Created($"/api/v1/accounts/{Uri.EscapeDataString(account.Id)}", response)
             : TypedResults.Ok(response);
     }
 
-    public static async Task<IResult> GetAsync(string accountId, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync(string accountId, HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
     {
-        var account = await accounts.GetAsync(accountId, cancellationToken);
-        return account is null ? UnknownAccount(accountId) : TypedResults.Ok(await ResponseAsync(account, ledger, cancellationToken));
+        var tenant = http.Client().TenantId;
+        var account = await accounts.GetAsync(tenant, accountId, cancellationToken);
+        return account is null ? UnknownAccount(accountId) : TypedResults.Ok(await ResponseAsync(tenant, account, ledger, cancellationToken));
     }
 
     /// <summary>The balance now, or at <paramref name="at"/> (an ISO 8601 instant).</summary>
-    public static async Task<IResult> GetBalanceAsync(string accountId, string? at, LedgerReader ledger, CancellationToken cancellationToken)
+    public static async Task<IResult> GetBalanceAsync(string accountId, string? at, HttpContext http, LedgerReader ledger, CancellationToken cancellationToken)
     {
         DateTimeOffset? instant = null;
         if (at is not null)
@@ -131,7 +145,7 @@ public static partial class AccountsApi
             instant = parsed;
         }
 
-        var balance = await ledger.GetBalanceAsync(accountId, instant, cancellationToken);
+        var balance = await ledger.GetBalanceAsync(http.Client().TenantId, accountId, instant, cancellationToken);
         if (balance is null)
         {
             return UnknownAccount(accountId);
@@ -143,14 +157,15 @@ public static partial class AccountsApi
 
     /// <summary>Entries newest first, <c>limit</c> (1–500, default 50) at a time; follow <c>next_cursor</c>.</summary>
     public static async Task<IResult> GetLedgerAsync(
-        string accountId, int? limit, string? cursor, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+        string accountId, int? limit, string? cursor, HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
     {
         if (limit is < 1 or > LedgerReader.MaxPageSize)
         {
             return Problem.Validation("limit", $"'limit' must be between 1 and {LedgerReader.MaxPageSize}");
         }
 
-        var account = await accounts.GetAsync(accountId, cancellationToken);
+        var tenant = http.Client().TenantId;
+        var account = await accounts.GetAsync(tenant, accountId, cancellationToken);
         if (account is null)
         {
             return UnknownAccount(accountId);
@@ -159,7 +174,7 @@ public static partial class AccountsApi
         LedgerPage page;
         try
         {
-            page = await ledger.GetEntriesAsync(accountId, limit ?? 50, cursor, cancellationToken);
+            page = await ledger.GetEntriesAsync(tenant, accountId, limit ?? 50, cursor, cancellationToken);
         }
         catch (FormatException)
         {
@@ -176,27 +191,29 @@ public static partial class AccountsApi
     }
 
     public static async Task<IResult> GetAuditTrailAsync(
-        string accountId, int? limit, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+        string accountId, int? limit, HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
     {
         if (limit is < 1 or > LedgerReader.MaxPageSize)
         {
             return Problem.Validation("limit", $"'limit' must be between 1 and {LedgerReader.MaxPageSize}");
         }
 
-        if (await accounts.GetAsync(accountId, cancellationToken) is null)
+        var tenant = http.Client().TenantId;
+        if (await accounts.GetAsync(tenant, accountId, cancellationToken) is null)
         {
             return UnknownAccount(accountId);
         }
 
-        return TypedResults.Ok(new AuditTrailResponse(accountId, await ledger.GetAuditTrailAsync(accountId, limit ?? 100, cancellationToken)));
+        return TypedResults.Ok(new AuditTrailResponse(accountId, await ledger.GetAuditTrailAsync(tenant, accountId, limit ?? 100, cancellationToken)));
     }
 
-    private static ProblemHttpResult UnknownAccount(string accountId) => Problem.NotFound("Account", $"account '{accountId}' does not exist");
+    /// <summary>The answer for a missing account and for another tenant's: the same, so existence does not leak.</summary>
+    public static ProblemHttpResult UnknownAccount(string accountId) => Problem.NotFound("Account", $"account '{accountId}' does not exist");
 
-    private static async Task<AccountResponse> ResponseAsync(Account account, LedgerReader ledger, CancellationToken cancellationToken)
+    private static async Task<AccountResponse> ResponseAsync(string tenantId, Account account, LedgerReader ledger, CancellationToken cancellationToken)
     {
         var currency = Currency.Of(account.Currency);
-        var balance = (await ledger.GetBalanceAsync(account.Id, null, cancellationToken))?.Minor ?? 0;
+        var balance = (await ledger.GetBalanceAsync(tenantId, account.Id, null, cancellationToken))?.Minor ?? 0;
         return new AccountResponse(
             account.Id, account.Currency, account.Kind,
             account.OverdraftLimit is { } limit ? new Money(limit, currency).ToDecimalString() : null,

@@ -3,17 +3,19 @@ using System.Text.RegularExpressions;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Tenants;
 
 namespace LambdaRecon.Api.Admin;
 
 public sealed record CreatedKeyResponse(
-    string KeyId, string Key, string ClientId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt, string? CreatedBy);
+    string KeyId, string Key, string ClientId, string TenantId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt,
+    string? CreatedBy);
 
 public sealed record KeyListResponse(IReadOnlyList<ApiKeyInfo> Keys);
 
 /// <summary>
-/// API keys for operators (scope admin): create one (its secret answered once, never stored), list them
-/// (never a secret), revoke one. ./run.sh keys does the same against any DATABASE_URL.
+/// API keys for operators (scope admin): create one for a tenant (its secret answered once, never stored),
+/// list them (never a secret, every tenant's), revoke one. ./run.sh keys does the same against any DATABASE_URL.
 /// </summary>
 public static partial class KeysApi
 {
@@ -21,7 +23,7 @@ public static partial class KeysApi
     {
         var api = app.MapGroup("/api/v1/admin/keys").WithTags("Admin");
         api.MapPost("/", CreateAsync).WithName("CreateApiKey").RequireScope(ApiScopes.Admin)
-            .Produces<CreatedKeyResponse>(201).ProducesProblem(400);
+            .Produces<CreatedKeyResponse>(201).ProducesProblem(400).ProducesProblem(422);
         api.MapGet("/", ListAsync).WithName("ListApiKeys").RequireScope(ApiScopes.Admin).Produces<KeyListResponse>();
         api.MapDelete("/{keyId}", RevokeAsync).WithName("RevokeApiKey").RequireScope(ApiScopes.Admin)
             .Produces<ApiKeyInfo>().ProducesProblem(404);
@@ -46,16 +48,24 @@ public static partial class KeysApi
             return malformed;
         }
 
-        if (JsonBody.RefuseUnknown(body, "", "client_id", "scopes", "description") is { } unknown)
+        if (JsonBody.RefuseUnknown(body, "", "client_id", "scopes", "description", "tenant_id") is { } unknown)
         {
             return unknown;
         }
 
         var (clientId, p1) = JsonBody.OptionalString(body, "client_id", "");
         var (description, p2) = JsonBody.OptionalString(body, "description", "");
-        if ((p1 ?? p2) is { } problem)
+        var (tenantId, p3) = JsonBody.OptionalString(body, "tenant_id", "");
+        if ((p1 ?? p2 ?? p3) is { } problem)
         {
             return problem;
+        }
+
+        // Without a tenant, the key joins the admin key's own.
+        tenantId ??= http.Client().TenantId;
+        if (!TenantStore.IdPattern().IsMatch(tenantId))
+        {
+            return Problem.Validation("tenant_id", $"'{tenantId}' is not a tenant id: {TenantStore.IdRule}");
         }
 
         if (clientId is null || !ClientIdPattern().IsMatch(clientId))
@@ -82,11 +92,19 @@ public static partial class KeysApi
             return Problem.Validation("scopes", scopeProblem);
         }
 
-        var (key, info) = await keys.CreateAsync(clientId, scopes, description, http.Client().ClientId, cancellationToken);
-        return TypedResults.Created(
-            $"/api/v1/admin/keys/{info.KeyId}",
-            new CreatedKeyResponse(info.KeyId, key, info.ClientId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy));
+        if (await keys.CreateAsync(tenantId, clientId, scopes, description, http.Client().ClientId, cancellationToken) is not { } created)
+        {
+            return UnknownTenant(tenantId);
+        }
+
+        return TypedResults.Created($"/api/v1/admin/keys/{created.Info.KeyId}", Created(created.Key, created.Info));
     }
+
+    public static CreatedKeyResponse Created(string key, ApiKeyInfo info) =>
+        new(info.KeyId, key, info.ClientId, info.TenantId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy);
+
+    public static IResult UnknownTenant(string tenantId) => Problem.Unprocessable(
+        "unknown-tenant", "Unknown tenant", $"tenant '{tenantId}' does not exist: create it with POST /api/v1/admin/tenants", "tenant_id");
 
     public static async Task<IResult> ListAsync(ApiKeyStore keys, CancellationToken cancellationToken) =>
         TypedResults.Ok(new KeyListResponse(await keys.ListAsync(cancellationToken)));

@@ -1,11 +1,13 @@
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Tenants;
 
 namespace LambdaRecon.Api.Auth;
 
 /// <summary>
 /// Bearer API keys: 401 for a missing or unknown key, 403 for a key without the scope an endpoint
-/// needs. The seed's "demo-token" works only when LAMBDARECON_ALLOW_DEMO_TOKEN=true (development).
+/// needs. The seed's "demo-token" works only when LAMBDARECON_ALLOW_DEMO_TOKEN=true (development), as a
+/// client of the default tenant.
 /// </summary>
 public static class ApiAuth
 {
@@ -13,7 +15,7 @@ public static class ApiAuth
 
     private const string ClientItem = "lambdarecon.client";
 
-    private static readonly ApiClient DemoClient = new("demo", ApiScopes.All.ToHashSet(StringComparer.Ordinal));
+    private static readonly ApiClient DemoClient = new("demo", TenantStore.Default, ApiScopes.All.ToHashSet(StringComparer.Ordinal));
 
     /// <summary>Requires a key holding any one of <paramref name="scopes"/> (admin holds them all).</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, params string[] scopes)

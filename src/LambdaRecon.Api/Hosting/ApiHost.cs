@@ -51,5 +51,6 @@ public static class ApiHost
         app.MapAccountsApi();
         app.MapReconciliationApi();
         app.MapKeysApi();
+        app.MapTenantsApi();
     }
 }

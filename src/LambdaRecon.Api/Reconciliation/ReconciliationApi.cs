@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Reconciliation;
@@ -16,6 +17,10 @@ public sealed record ReconcileResponse(Guid? RunId, string AccountId, bool DryRu
 
 public sealed record RunResponse(RunView Run, IReadOnlyList<BreakView> Breaks, string? NextCursor);
 
+/// <summary>
+/// Statements and reconciliation of the key's tenant: another tenant's account, run or break is answered
+/// exactly as a missing one, and runs without an account are shown to admin keys only.
+/// </summary>
 public static class ReconciliationApi
 {
     public static void MapReconciliationApi(this IEndpointRouteBuilder app)
@@ -36,11 +41,11 @@ public static class ReconciliationApi
     public static async Task<IResult> ImportStatementAsync(
         HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping, AccountStore accounts, StatementStore statements, CancellationToken cancellationToken)
     {
-        if (accountId is null || await accounts.GetAsync(accountId, cancellationToken) is not { } account)
+        if (accountId is null || await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is not { } account)
         {
             return accountId is null
                 ? Problem.Validation("account_id", "the query parameter account_id names the account the statement belongs to")
-                : Problem.NotFound("Account", $"account '{accountId}' does not exist");
+                : AccountsApi.UnknownAccount(accountId);
         }
 
         if (format is null || !StatementFile.Formats.Contains(format, StringComparer.OrdinalIgnoreCase))
@@ -96,9 +101,9 @@ public static class ReconciliationApi
     public static async Task<IResult> ReconcileAsync(
         string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, CancellationToken cancellationToken)
     {
-        if (await accounts.GetAsync(accountId, cancellationToken) is null)
+        if (await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is null)
         {
-            return Problem.NotFound("Account", $"account '{accountId}' does not exist");
+            return AccountsApi.UnknownAccount(accountId);
         }
 
         JsonElement body = default;
@@ -168,19 +173,37 @@ public static class ReconciliationApi
             }));
     }
 
-    public static async Task<IResult> HistoryAsync(string accountId, int? limit, ReconciliationReader reader, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new { account_id = accountId, runs = await reader.HistoryAsync(accountId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken) });
-
-    public static async Task<IResult> DifferenceAsync(string accountId, ReconciliationReader reader, CancellationToken cancellationToken)
+    public static async Task<IResult> HistoryAsync(
+        string accountId, int? limit, HttpContext http, AccountStore accounts, ReconciliationReader reader, CancellationToken cancellationToken)
     {
-        var (runId, differences) = await reader.LatestDifferencesAsync(accountId, cancellationToken);
+        var tenant = http.Client().TenantId;
+        if (await accounts.GetAsync(tenant, accountId, cancellationToken) is null)
+        {
+            return AccountsApi.UnknownAccount(accountId);
+        }
+
+        return TypedResults.Ok(new { account_id = accountId, runs = await reader.HistoryAsync(tenant, accountId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken) });
+    }
+
+    public static async Task<IResult> DifferenceAsync(
+        string accountId, HttpContext http, AccountStore accounts, ReconciliationReader reader, CancellationToken cancellationToken)
+    {
+        var client = http.Client();
+        if (await accounts.GetAsync(client.TenantId, accountId, cancellationToken) is null)
+        {
+            return AccountsApi.UnknownAccount(accountId);
+        }
+
+        var (runId, differences) = await reader.LatestDifferencesAsync(client.TenantId, client.IsAdmin, accountId, cancellationToken);
         return TypedResults.Ok(new { account_id = accountId, run_id = runId, differences });
     }
 
     /// <summary>A run and its breaks, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
-    public static async Task<IResult> RunAsync(Guid runId, int? limit, string? cursor, ReconciliationReader reader, CancellationToken cancellationToken)
+    public static async Task<IResult> RunAsync(
+        Guid runId, int? limit, string? cursor, HttpContext http, ReconciliationReader reader, CancellationToken cancellationToken)
     {
-        var run = await reader.RunAsync(runId, cancellationToken);
+        var client = http.Client();
+        var run = await reader.RunAsync(client.TenantId, client.IsAdmin, runId, cancellationToken);
         if (run is null)
         {
             return Problem.NotFound("Reconciliation run", $"run {runId} does not exist");
@@ -192,7 +215,7 @@ public static class ReconciliationApi
         }
 
         var size = limit ?? 100;
-        var breaks = await reader.BreaksAsync(runId, cursor is null ? null : Guid.Parse(cursor), size, cancellationToken);
+        var breaks = await reader.BreaksAsync(client.TenantId, runId, cursor is null ? null : Guid.Parse(cursor), size, cancellationToken);
         return TypedResults.Ok(new RunResponse(run, breaks, breaks.Count == size ? breaks[^1].BreakId.ToString() : null));
     }
 
@@ -222,7 +245,8 @@ public static class ReconciliationApi
             return Problem.Validation("note", "a note saying why is required");
         }
 
-        var result = await resolution.ResolveAsync(breakId, action == "adjust", note, http.Client().ClientId, cancellationToken);
+        var client = http.Client();
+        var result = await resolution.ResolveAsync(client.TenantId, breakId, action == "adjust", note, client.ClientId, cancellationToken);
         if (result is null)
         {
             return Problem.NotFound("Break", $"break {breakId} does not exist");

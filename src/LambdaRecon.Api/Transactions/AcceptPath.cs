@@ -37,6 +37,8 @@ public sealed class AcceptServices(
 /// <summary>
 /// The accept path shared by transfers and refunds: idempotency (Redis as the fast path,
 /// PostgreSQL as the truth) → record ACCEPTED → publish to SQS → record the answer → 202.
+/// Idempotency keys belong to the client's tenant and client id; the caller has already checked that
+/// the transaction's accounts are the tenant's.
 /// </summary>
 public static partial class AcceptPath
 {
@@ -118,13 +120,13 @@ public static partial class AcceptPath
     public static async Task<IResult?> AnswerKnownKeyAsync(
         AcceptServices services, ApiClient client, string key, byte[] hash, CancellationToken cancellationToken)
     {
-        var cached = await services.Cache.GetAsync(client.ClientId, key);
+        var cached = await services.Cache.GetAsync(client.TenantId, client.ClientId, key);
         if (cached is not null)
         {
             return cached.RequestHash == Convert.ToHexString(hash) ? Replay(cached.Status, cached.Body) : Mismatch(key);
         }
 
-        var entry = await services.Intake.FindAsync(client.ClientId, key, cancellationToken);
+        var entry = await services.Intake.FindAsync(client.TenantId, client.ClientId, key, cancellationToken);
         if (entry is null)
         {
             return null;
@@ -137,17 +139,17 @@ public static partial class AcceptPath
 
         if (entry.Completed)
         {
-            await services.Cache.SetAsync(client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), entry.ResponseStatus!.Value, entry.ResponseBody!));
+            await services.Cache.SetAsync(client.TenantId, client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), entry.ResponseStatus!.Value, entry.ResponseBody!));
             return Replay(entry.ResponseStatus.Value, entry.ResponseBody!);
         }
 
-        if (entry.LeaseActive || !await services.Intake.TakeOverAsync(client.ClientId, key, cancellationToken))
+        if (entry.LeaseActive || !await services.Intake.TakeOverAsync(client.TenantId, client.ClientId, key, cancellationToken))
         {
             return InFlight(key);
         }
 
         // The first request stopped before it published (SQS was down, or it crashed): finish its work.
-        var view = await services.Reader.GetAsync(entry.TransactionId, cancellationToken)
+        var view = await services.Reader.GetAsync(client.TenantId, entry.TransactionId, cancellationToken)
             ?? throw new InvalidOperationException($"idempotency key {key} names transaction {entry.TransactionId}, which does not exist");
         return await PublishAsync(services, client, key, hash, view.Record, cancellationToken);
     }
@@ -157,7 +159,7 @@ public static partial class AcceptPath
         AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, JsonElement? metadata,
         CancellationToken cancellationToken)
     {
-        if (!await services.Intake.ReserveAsync(client.ClientId, key, hash, transaction, Canonical(metadata), cancellationToken))
+        if (!await services.Intake.ReserveAsync(client.TenantId, client.ClientId, key, hash, transaction, Canonical(metadata), cancellationToken))
         {
             return await AnswerKnownKeyAsync(services, client, key, hash, cancellationToken) ?? InFlight(key);
         }
@@ -179,14 +181,14 @@ public static partial class AcceptPath
             // The transaction stays recorded and unpublished; the client's retry (same key) publishes it,
             // and the reconciler's sweep does if the client never comes back.
             PublishFailed(services.Logger, e, transaction.Id, key);
-            await services.Intake.ReleaseAsync(client.ClientId, key, CancellationToken.None);
+            await services.Intake.ReleaseAsync(client.TenantId, client.ClientId, key, CancellationToken.None);
             return ServiceUnavailable("the transaction is recorded but the queue cannot be reached: retry with the same idempotency key", 2);
         }
 
         var body = JsonSerializer.Serialize(new AcceptedResponse(
             "ACCEPTED", key, transaction.Id, messageId, "/api/v1/transactions/status/" + Uri.EscapeDataString(key)));
-        await services.Intake.CompleteAsync(client.ClientId, key, transaction.Id, messageId, StatusCodes.Status202Accepted, body, cancellationToken);
-        await services.Cache.SetAsync(client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), StatusCodes.Status202Accepted, body));
+        await services.Intake.CompleteAsync(client.TenantId, client.ClientId, key, transaction.Id, messageId, StatusCodes.Status202Accepted, body, cancellationToken);
+        await services.Cache.SetAsync(client.TenantId, client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), StatusCodes.Status202Accepted, body));
         return Results.Content(body, "application/json", Encoding.UTF8, StatusCodes.Status202Accepted);
     }
 

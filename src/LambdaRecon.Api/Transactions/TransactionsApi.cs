@@ -119,8 +119,9 @@ public static class TransactionsApi
             return known2;
         }
 
-        // New key: the accounts must exist, be open and share the transaction's currency.
-        var found = await accounts.GetManyAsync([source!, destination!], cancellationToken);
+        // New key: the accounts must exist in the client's tenant (another tenant's is unknown here, with the
+        // same answer), be open and share the transaction's currency. Nothing is recorded or published before.
+        var found = await accounts.GetManyAsync(client.TenantId, [source!, destination!], cancellationToken);
         var from = found.GetValueOrDefault(source!);
         var to = found.GetValueOrDefault(destination!);
         foreach (var (account, id, field) in new[] { (from, source!, "transaction.source_account_id"), (to, destination!, "transaction.destination_account_id") })
@@ -196,7 +197,8 @@ public static class TransactionsApi
             return known;
         }
 
-        var original = await services.Reader.GetAsync(id, cancellationToken);
+        // Another tenant's transaction is as unknown as a missing one.
+        var original = await services.Reader.GetAsync(client.TenantId, id, cancellationToken);
         if (original is null)
         {
             return Problem.NotFound("Transaction", $"transaction {id} does not exist");
@@ -243,15 +245,16 @@ public static class TransactionsApi
     /// <summary>Where a submitted transaction stands, by the idempotency key the client chose.</summary>
     public static async Task<IResult> GetStatusAsync(string idempotencyKey, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
     {
-        var view = await reader.GetByKeyAsync(http.Client().ClientId, idempotencyKey, cancellationToken);
+        var client = http.Client();
+        var view = await reader.GetByKeyAsync(client.TenantId, client.ClientId, idempotencyKey, cancellationToken);
         return view is null
             ? Problem.NotFound("Transaction", $"no transaction was submitted with idempotency key '{idempotencyKey}' by this client")
             : TypedResults.Ok(TransactionResponse.From(view));
     }
 
-    public static async Task<IResult> GetAsync(Guid id, TransactionReader reader, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync(Guid id, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
     {
-        var view = await reader.GetAsync(id, cancellationToken);
+        var view = await reader.GetAsync(http.Client().TenantId, id, cancellationToken);
         return view is null ? Problem.NotFound("Transaction", $"transaction {id} does not exist") : TypedResults.Ok(TransactionResponse.From(view));
     }
 

@@ -57,12 +57,10 @@ public static class AccountKinds
     public const string Settlement = "settlement";
     public const string Fee = "fee";
 
-    /// <summary>Where reconciliation adjustments are booked against: one per currency, no limit.</summary>
+    /// <summary>Where reconciliation adjustments are booked against: one per tenant and currency, no limit.</summary>
     public const string Suspense = "suspense";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Customer, Funding, Settlement, Fee, Suspense };
-
-    public static string SuspenseAccountId(string currency) => "suspense:" + currency;
 }
 
 /// <summary>What a refund needs to know about the transaction it refunds.</summary>

@@ -13,27 +13,33 @@ public enum AccountCreation
     /// <summary>The account existed with exactly these settings: a safe retry.</summary>
     AlreadyExists,
 
-    /// <summary>The id is taken by an account with other settings.</summary>
+    /// <summary>The id is taken by an account with other settings, or by another tenant's account.</summary>
     Conflict,
 }
 
+/// <summary>
+/// Accounts, each in one tenant. Ids are global (the ledger's keys), so every read names the tenant and
+/// another tenant's account is answered exactly as a missing one.
+/// </summary>
 public sealed class AccountStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = "id, currency, kind, overdraft_limit, status, metadata, created_at";
 
     /// <summary>
-    /// Creates an account, or recognises a retry of the same creation. The insert and the event are
-    /// one statement, so an account never exists without the record of who opened it.
+    /// Creates an account in <paramref name="tenantId"/>, or recognises a retry of the same creation. The
+    /// insert and the event are one statement, so an account never exists without the record of who opened it.
     /// </summary>
-    public async Task<(AccountCreation Result, Account Account)> CreateAsync(
-        string id, string currency, string kind, long? overdraftLimit, JsonElement? metadata, string actor, CancellationToken cancellationToken)
+    /// <returns>The account, except for a <see cref="AccountCreation.Conflict"/>: what holds the id is not the caller's to see.</returns>
+    public async Task<(AccountCreation Result, Account? Account)> CreateAsync(
+        string tenantId, string id, string currency, string kind, long? overdraftLimit, JsonElement? metadata, string actor,
+        CancellationToken cancellationToken)
     {
         var metadataJson = metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : "{}";
         await using var command = dataSource.CreateCommand(
             $"""
             WITH created AS (
-                INSERT INTO accounts (id, currency, kind, overdraft_limit, metadata)
-                VALUES (@id, @currency, @kind, @limit, @metadata::jsonb)
+                INSERT INTO accounts (id, tenant_id, currency, kind, overdraft_limit, metadata)
+                VALUES (@id, @tenant, @currency, @kind, @limit, @metadata::jsonb)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING {Columns}
             ), opened AS (
@@ -44,9 +50,10 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             )
             SELECT true, {Columns} FROM created
             UNION ALL
-            SELECT false, {Columns} FROM accounts WHERE id = @id AND NOT EXISTS (SELECT 1 FROM created)
+            SELECT false, {Columns} FROM accounts WHERE id = @id AND tenant_id = @tenant AND NOT EXISTS (SELECT 1 FROM created)
             """);
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("currency", currency);
         command.Parameters.AddWithValue("kind", kind);
         command.Parameters.AddWithValue("limit", (object?)overdraftLimit ?? DBNull.Value);
@@ -69,28 +76,34 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             }
         }
 
-        // A concurrent creation of the same id committed after this statement's snapshot was taken.
-        account ??= await GetAsync(id, cancellationToken)
-            ?? throw new InvalidOperationException($"account {id} neither created nor found");
+        // Another tenant holds the id, or a concurrent creation of it committed after this statement's snapshot was taken.
+        account ??= await GetAsync(tenantId, id, cancellationToken);
+        if (account is null)
+        {
+            return (AccountCreation.Conflict, null);
+        }
 
         var same = account.Currency == currency && account.Kind == kind && account.OverdraftLimit == overdraftLimit
             && JsonSameObject(account.Metadata, metadataJson);
-        return (same ? AccountCreation.AlreadyExists : AccountCreation.Conflict, account);
+        return same ? (AccountCreation.AlreadyExists, account) : (AccountCreation.Conflict, null);
     }
 
-    public async Task<Account?> GetAsync(string id, CancellationToken cancellationToken)
+    /// <returns>Null for an unknown account and for another tenant's.</returns>
+    public async Task<Account?> GetAsync(string tenantId, string id, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = @id");
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = @id AND tenant_id = @tenant");
         command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("tenant", tenantId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader, 0) : null;
     }
 
-    /// <summary>The accounts among <paramref name="ids"/> that exist, by id, in one round trip.</summary>
-    public async Task<IReadOnlyDictionary<string, Account>> GetManyAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    /// <summary>The accounts among <paramref name="ids"/> that exist in <paramref name="tenantId"/>, by id, in one round trip.</summary>
+    public async Task<IReadOnlyDictionary<string, Account>> GetManyAsync(string tenantId, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = ANY(@ids)");
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM accounts WHERE id = ANY(@ids) AND tenant_id = @tenant");
         command.Parameters.AddWithValue("ids", ids.ToArray());
+        command.Parameters.AddWithValue("tenant", tenantId);
         var accounts = new Dictionary<string, Account>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

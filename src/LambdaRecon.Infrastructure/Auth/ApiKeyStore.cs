@@ -1,18 +1,23 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using LambdaRecon.Infrastructure.Tenants;
 using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Auth;
 
 /// <summary>What is known of a key without its secret: the key itself is shown once, when it is created.</summary>
 public sealed record ApiKeyInfo(
-    string KeyId, string ClientId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt, string? CreatedBy,
+    string KeyId, string ClientId, string TenantId, IReadOnlyList<string> Scopes, string? Description, DateTimeOffset CreatedAt, string? CreatedBy,
     DateTimeOffset? RevokedAt, string? RevokedBy);
 
-public sealed record ApiClient(string ClientId, IReadOnlySet<string> Scopes)
+/// <summary>Who a key acts for: a client of one tenant, whose data is all it can see or move.</summary>
+public sealed record ApiClient(string ClientId, string TenantId, IReadOnlySet<string> Scopes)
 {
     public bool Has(string scope) => Scopes.Contains(scope) || Scopes.Contains(ApiScopes.Admin);
+
+    /// <summary>Admin keys also see runs that belong to no tenant (the whole-ledger checks).</summary>
+    public bool IsAdmin => Scopes.Contains(ApiScopes.Admin);
 }
 
 public static class ApiScopes
@@ -38,32 +43,36 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
     public static string NewKey() => "lrk_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
-    /// <summary>Creates a new key for <paramref name="clientId"/>; the returned key is not stored and cannot be shown again.</summary>
-    public async Task<(string Key, ApiKeyInfo Info)> CreateAsync(
-        string clientId, IReadOnlyList<string> scopes, string? description, string createdBy, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a new key for <paramref name="clientId"/> of <paramref name="tenantId"/>; the returned key is
+    /// not stored and cannot be shown again.
+    /// </summary>
+    /// <returns>Null when there is no such tenant.</returns>
+    public async Task<(string Key, ApiKeyInfo Info)?> CreateAsync(
+        string tenantId, string clientId, IReadOnlyList<string> scopes, string? description, string createdBy, CancellationToken cancellationToken)
     {
         var key = NewKey();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
         await using var command = dataSource.CreateCommand(
             $"""
-            INSERT INTO api_keys (key_id, key_hash, client_id, scopes, description, created_by)
-            VALUES (@id, @hash, @client, @scopes, @description, @by)
+            INSERT INTO api_keys (key_id, key_hash, client_id, tenant_id, scopes, description, created_by)
+            SELECT @id, @hash, @client, t.id, @scopes, @description, @by FROM tenants t WHERE t.id = @tenant
             RETURNING {Columns}
             """);
         command.Parameters.AddWithValue("id", KeyId(hash));
         command.Parameters.AddWithValue("hash", hash);
         command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("scopes", scopes.ToArray());
         command.Parameters.AddWithValue("description", (object?)description ?? DBNull.Value);
         command.Parameters.AddWithValue("by", createdBy);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (key, Read(reader));
+        return await reader.ReadAsync(cancellationToken) ? (key, Read(reader)) : null;
     }
 
     /// <summary>
-    /// Registers an operator's key (the deploy's bootstrap secret) unless it is already known: a key that was
-    /// revoked stays revoked, whatever the next deploy does.
+    /// Registers an operator's key (the deploy's bootstrap secret, in the default tenant) unless it is already
+    /// known: a key that was revoked stays revoked, whatever the next deploy does.
     /// </summary>
     /// <returns>True when the key was new.</returns>
     public async Task<bool> BootstrapAsync(string key, string clientId, IEnumerable<string> scopes, string createdBy, CancellationToken cancellationToken)
@@ -71,19 +80,20 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO api_keys (key_id, key_hash, client_id, scopes, description, created_by)
-            VALUES (@id, @hash, @client, @scopes, 'bootstrap admin key', @by)
+            INSERT INTO api_keys (key_id, key_hash, client_id, tenant_id, scopes, description, created_by)
+            VALUES (@id, @hash, @client, @tenant, @scopes, 'bootstrap admin key', @by)
             ON CONFLICT (key_id) DO NOTHING
             """);
         command.Parameters.AddWithValue("id", KeyId(hash));
         command.Parameters.AddWithValue("hash", hash);
         command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("tenant", TenantStore.Default);
         command.Parameters.AddWithValue("scopes", scopes.ToArray());
         command.Parameters.AddWithValue("by", createdBy);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Every key, newest first, revoked ones included, never a secret.</summary>
+    /// <summary>Every key of every tenant, newest first, revoked ones included, never a secret.</summary>
     public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM api_keys ORDER BY created_at DESC, key_id");
@@ -121,25 +131,27 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return info;
     }
 
-    private const string Columns = "key_id, client_id, scopes, description, created_at, created_by, revoked_at, revoked_by";
+    private const string Columns = "key_id, client_id, tenant_id, scopes, description, created_at, created_by, revoked_at, revoked_by";
 
     private static ApiKeyInfo Read(NpgsqlDataReader reader) => new(
-        reader.GetString(0), reader.GetString(1), reader.GetFieldValue<string[]>(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-        reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetString(7));
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<string[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+        reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), reader.IsDBNull(8) ? null : reader.GetString(8));
 
-    public async Task RegisterAsync(string key, string clientId, IEnumerable<string> scopes, CancellationToken cancellationToken)
+    /// <summary>Registers a key the caller chose (./run.sh's, tests'), or gives a known one these settings again.</summary>
+    public async Task RegisterAsync(string key, string clientId, IEnumerable<string> scopes, CancellationToken cancellationToken, string tenantId = TenantStore.Default)
     {
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
         await using var command = dataSource.CreateCommand(
             """
-            INSERT INTO api_keys (key_id, key_hash, client_id, scopes) VALUES (@id, @hash, @client, @scopes)
+            INSERT INTO api_keys (key_id, key_hash, client_id, tenant_id, scopes) VALUES (@id, @hash, @client, @tenant, @scopes)
             ON CONFLICT (key_id) DO UPDATE SET key_hash = excluded.key_hash, client_id = excluded.client_id,
-                                               scopes = excluded.scopes, revoked_at = NULL
+                                               tenant_id = excluded.tenant_id, scopes = excluded.scopes, revoked_at = NULL
             """);
         command.Parameters.AddWithValue("id", KeyId(hash));
         command.Parameters.AddWithValue("hash", hash);
         command.Parameters.AddWithValue("client", clientId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("scopes", scopes.ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
         _cache.Clear();
@@ -156,7 +168,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         }
 
         await using var command = dataSource.CreateCommand(
-            "SELECT key_hash, client_id, scopes FROM api_keys WHERE key_id = @id AND revoked_at IS NULL");
+            "SELECT key_hash, client_id, tenant_id, scopes FROM api_keys WHERE key_id = @id AND revoked_at IS NULL");
         command.Parameters.AddWithValue("id", id);
         byte[] storedHash = [];
         ApiClient? client = null;
@@ -165,7 +177,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             if (await reader.ReadAsync(cancellationToken))
             {
                 storedHash = reader.GetFieldValue<byte[]>(0);
-                client = new ApiClient(reader.GetString(1), reader.GetFieldValue<string[]>(2).ToHashSet(StringComparer.Ordinal));
+                client = new ApiClient(reader.GetString(1), reader.GetString(2), reader.GetFieldValue<string[]>(3).ToHashSet(StringComparer.Ordinal));
             }
         }
 

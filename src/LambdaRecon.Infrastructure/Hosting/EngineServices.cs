@@ -5,6 +5,7 @@ using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Migrations;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.Infrastructure.Transactions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,7 @@ public static class EngineServices
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerReader>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<TenantStore>();
         services.AddSingleton<TransactionIntake>();
         services.AddSingleton<TransactionReader>();
         services.AddSingleton<StatementStore>();

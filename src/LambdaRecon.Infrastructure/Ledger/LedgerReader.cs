@@ -13,13 +13,16 @@ public sealed record LedgerPage(IReadOnlyList<EntryView> Entries, string? NextCu
 
 public sealed record AuditEvent(DateTimeOffset At, string Event, string Actor, Guid? TransactionId, JsonElement Detail);
 
-/// <summary>Reads of the ledger, each served by an index of ledger_entries or transactions.</summary>
+/// <summary>
+/// Reads of the ledger, each served by an index of ledger_entries or transactions, each for one tenant:
+/// another tenant's account reads as an unknown one.
+/// </summary>
 public sealed class LedgerReader(NpgsqlDataSource dataSource)
 {
     public const int MaxPageSize = 500;
 
     /// <summary>The balance now, or at <paramref name="at"/> (the balance after the last entry posted by then); null for an unknown account.</summary>
-    public async Task<Balance?> GetBalanceAsync(string accountId, DateTimeOffset? at, CancellationToken cancellationToken)
+    public async Task<Balance?> GetBalanceAsync(string tenantId, string accountId, DateTimeOffset? at, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(at is null
             ? """
@@ -27,7 +30,7 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
                      coalesce((SELECT e.balance_after FROM ledger_entries e
                                 WHERE e.account_id = a.id ORDER BY e.sequence DESC LIMIT 1), 0),
                      now()
-                FROM accounts a WHERE a.id = @id
+                FROM accounts a WHERE a.id = @id AND a.tenant_id = @tenant
               """
             : """
               SELECT a.currency,
@@ -35,9 +38,10 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
                                 WHERE e.account_id = a.id AND e.posted_at <= @at
                                 ORDER BY e.posted_at DESC, e.sequence DESC LIMIT 1), 0),
                      @at
-                FROM accounts a WHERE a.id = @id
+                FROM accounts a WHERE a.id = @id AND a.tenant_id = @tenant
               """);
         command.Parameters.AddWithValue("id", accountId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         if (at is not null)
         {
             command.Parameters.AddWithValue("at", at.Value);
@@ -50,18 +54,19 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Entries newest first; the cursor is opaque to clients (it encodes the last sequence read).</summary>
-    public async Task<LedgerPage> GetEntriesAsync(string accountId, int limit, string? cursor, CancellationToken cancellationToken)
+    public async Task<LedgerPage> GetEntriesAsync(string tenantId, string accountId, int limit, string? cursor, CancellationToken cancellationToken)
     {
         var before = cursor is null ? long.MaxValue : DecodeCursor(cursor);
         await using var command = dataSource.CreateCommand(
             """
             SELECT e.id, e.transaction_id, t.type, e.amount, e.currency, e.balance_after, e.sequence, e.posted_at, t.description
               FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id
-             WHERE e.account_id = @account AND e.sequence < @before
+             WHERE e.account_id = @account AND e.sequence < @before AND t.tenant_id = @tenant
              ORDER BY e.sequence DESC
              LIMIT @limit
             """);
         command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("before", before);
         command.Parameters.AddWithValue("limit", limit + 1);
         var entries = new List<EntryView>(limit + 1);
@@ -86,16 +91,17 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
     /// Every change of the account and of the transactions that touch it, newest first: the account's
     /// own events, and each transaction's acceptance, publication and outcome with who caused them.
     /// </summary>
-    public async Task<IReadOnlyList<AuditEvent>> GetAuditTrailAsync(string accountId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AuditEvent>> GetAuditTrailAsync(string tenantId, string accountId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             WITH touching AS (
-                (SELECT * FROM transactions WHERE source_account_id = @account ORDER BY accepted_at DESC LIMIT @limit)
+                (SELECT * FROM transactions WHERE source_account_id = @account AND tenant_id = @tenant ORDER BY accepted_at DESC LIMIT @limit)
                 UNION
-                (SELECT * FROM transactions WHERE destination_account_id = @account ORDER BY accepted_at DESC LIMIT @limit)
+                (SELECT * FROM transactions WHERE destination_account_id = @account AND tenant_id = @tenant ORDER BY accepted_at DESC LIMIT @limit)
             ), events AS (
-                SELECT at, event, actor, NULL::uuid AS transaction_id, detail FROM account_events WHERE account_id = @account
+                SELECT at, event, actor, NULL::uuid AS transaction_id, detail FROM account_events
+                 WHERE account_id = @account AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = @account AND a.tenant_id = @tenant)
                 UNION ALL
                 SELECT accepted_at, 'transaction.accepted', coalesce(client_id, 'ledger'), id,
                        jsonb_build_object('type', type, 'amount', amount, 'currency', currency,
@@ -115,6 +121,7 @@ public sealed class LedgerReader(NpgsqlDataSource dataSource)
             SELECT at, event, actor, transaction_id, detail::text FROM events ORDER BY at DESC, event LIMIT @limit
             """);
         command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("limit", limit);
         var events = new List<AuditEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

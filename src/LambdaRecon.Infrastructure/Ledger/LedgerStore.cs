@@ -12,7 +12,8 @@ public sealed record PostingOutcome(Guid TransactionId, TransactionStatus Status
 /// batch's transactions and accounts in id order (so concurrent batches cannot deadlock); the rules
 /// then run in memory; round trip 2 writes every outcome and every entry, set-based; round trip 3
 /// commits. A hot account costs one lock per batch and no update at all: its balance is its last
-/// entry's balance_after. The database's own triggers check the result again.
+/// entry's balance_after. The database's own triggers check the result again. An account of another
+/// tenant than the transaction is, to the transaction, an unknown account: money never crosses tenants.
 /// </summary>
 public sealed class LedgerStore(NpgsqlDataSource dataSource)
 {
@@ -26,25 +27,30 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var (recorded, accounts, refundTargets) = await LockAsync(connection, batch, cancellationToken);
+        var (recorded, accounts, tenants, refundTargets) = await LockAsync(connection, batch, cancellationToken);
 
         // A transaction already POSTED or FAILED keeps its outcome; so does a repeat inside the batch.
         var outcomes = new Dictionary<Guid, PostingOutcome>();
         var toPost = new List<TransactionRecord>();
+        var decisions = new List<PostingDecision>();
         foreach (var id in batch.Select(t => t.Id).Distinct())
         {
             var row = recorded[id];
-            if (row.Status == TransactionStatus.Accepted)
-            {
-                toPost.Add(row.Record);
-            }
-            else
+            if (row.Status != TransactionStatus.Accepted)
             {
                 outcomes[id] = new PostingOutcome(id, row.Status, row.FailureCode, row.FailureReason, AlreadyFinal: true);
             }
+            else if (ForeignAccount(row, tenants) is { } foreign)
+            {
+                decisions.Add(PostingDecision.Fail(id, FailureCodes.UnknownAccount, foreign));
+            }
+            else
+            {
+                toPost.Add(row.Record);
+            }
         }
 
-        var decisions = PostingRules.ApplyBatch(toPost, accounts, refundTargets);
+        decisions.AddRange(PostingRules.ApplyBatch(toPost, accounts, refundTargets));
         foreach (var decision in decisions)
         {
             outcomes[decision.TransactionId] = new PostingOutcome(
@@ -62,9 +68,18 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         return batch.Select(t => outcomes[t.Id]).ToArray();
     }
 
-    private sealed record RecordedTransaction(TransactionRecord Record, TransactionStatus Status, string? FailureCode, string? FailureReason);
+    private sealed record RecordedTransaction(
+        TransactionRecord Record, TransactionStatus Status, string? FailureCode, string? FailureReason, string TenantId);
 
-    private static async Task<(Dictionary<Guid, RecordedTransaction>, Dictionary<string, AccountState>, Dictionary<Guid, RefundTarget>)> LockAsync(
+    /// <returns>The failure reason when one of the transaction's accounts belongs to another tenant, worded as for a missing account.</returns>
+    private static string? ForeignAccount(RecordedTransaction row, Dictionary<string, string> tenants) =>
+        tenants.TryGetValue(row.Record.SourceAccountId, out var source) && source != row.TenantId
+            ? $"source account '{row.Record.SourceAccountId}' does not exist"
+        : tenants.TryGetValue(row.Record.DestinationAccountId, out var destination) && destination != row.TenantId
+            ? $"destination account '{row.Record.DestinationAccountId}' does not exist"
+        : null;
+
+    private static async Task<(Dictionary<Guid, RecordedTransaction>, Dictionary<string, AccountState>, Dictionary<string, string>, Dictionary<Guid, RefundTarget>)> LockAsync(
         NpgsqlConnection connection, IReadOnlyList<TransactionRecord> batch, CancellationToken cancellationToken)
     {
         var accountIds = batch.SelectMany(t => new[] { t.SourceAccountId, t.DestinationAccountId }).Distinct().ToArray();
@@ -73,13 +88,17 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         // Every lock this batch takes, it takes in id order: the rows it inserts (an insert waits for a
         // concurrent insert of the same id), then the transactions, then the accounts. Two batches
         // therefore never wait on each other in a circle.
+        // A transaction the ledger records itself (an adjustment, or a message whose row is missing) takes
+        // its source account's tenant; the API records its own with the client's tenant.
         await using var lockBatch = new NpgsqlBatch(connection);
         lockBatch.BatchCommands.Add(Command(
             """
-            INSERT INTO transactions (id, type, amount, currency, source_account_id, destination_account_id, refund_of, description)
-            SELECT * FROM unnest(@ids, @types, @amounts, @currencies, @sources, @destinations, @refund_ofs, @descriptions)
-                          AS t(id, type, amount, currency, source, destination, refund_of, description)
-             ORDER BY id
+            INSERT INTO transactions (id, tenant_id, type, amount, currency, source_account_id, destination_account_id, refund_of, description)
+            SELECT t.id, coalesce((SELECT a.tenant_id FROM accounts a WHERE a.id = t.source), 'default'),
+                   t.type, t.amount, t.currency, t.source, t.destination, t.refund_of, t.description
+              FROM unnest(@ids, @types, @amounts, @currencies, @sources, @destinations, @refund_ofs, @descriptions)
+                   AS t(id, type, amount, currency, source, destination, refund_of, description)
+             ORDER BY t.id
             ON CONFLICT (id) DO NOTHING
             """,
             new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).ToArray()),
@@ -94,7 +113,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             $"SELECT {TransactionColumns} FROM transactions WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
             new NpgsqlParameter<Guid[]>("ids", batch.Select(t => t.Id).Distinct().ToArray())));
         lockBatch.BatchCommands.Add(Command(
-            "SELECT id, currency, kind, overdraft_limit, status FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
+            "SELECT id, currency, kind, overdraft_limit, status, tenant_id FROM accounts WHERE id = ANY(@ids) ORDER BY id FOR UPDATE",
             new NpgsqlParameter<string[]>("ids", accountIds)));
         // An account's balance and sequence are those of its last entry. They are read by a statement
         // of their own, after the locks are held: in READ COMMITTED each statement sees what committed
@@ -119,6 +138,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
 
         var recorded = new Dictionary<Guid, RecordedTransaction>();
         var accounts = new Dictionary<string, AccountState>(StringComparer.Ordinal);
+        var tenants = new Dictionary<string, string>(StringComparer.Ordinal);
         var refundTargets = new Dictionary<Guid, RefundTarget>();
         await using (var reader = await lockBatch.ExecuteReaderAsync(cancellationToken))
         {
@@ -136,6 +156,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
                     reader.GetString(0), reader.GetString(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.GetString(4) == "open", balance: 0, lastSequence: 0);
                 accounts[account.Id] = account;
+                tenants[account.Id] = reader.GetString(5);
             }
 
             await reader.NextResultAsync(cancellationToken);
@@ -156,7 +177,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             }
         }
 
-        return (recorded, accounts, refundTargets);
+        return (recorded, accounts, tenants, refundTargets);
     }
 
     private static async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<PostingDecision> decisions, CancellationToken cancellationToken)
@@ -197,9 +218,9 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
     }
 
     private const string TransactionColumns =
-        "id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, description, failure_code, failure_reason";
+        "id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, description, failure_code, failure_reason, tenant_id";
 
-    private const int TransactionColumnCount = 11;
+    private const int TransactionColumnCount = 12;
 
     private static RecordedTransaction ReadTransaction(NpgsqlDataReader reader) => new(
         new TransactionRecord(
@@ -209,7 +230,8 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             reader.IsDBNull(8) ? null : reader.GetString(8)),
         ParseStatus(reader.GetString(2)),
         reader.IsDBNull(9) ? null : reader.GetString(9),
-        reader.IsDBNull(10) ? null : reader.GetString(10));
+        reader.IsDBNull(10) ? null : reader.GetString(10),
+        reader.GetString(11));
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Tenants;
 using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
@@ -9,22 +10,27 @@ namespace LambdaRecon.Infrastructure.Reconciliation;
 public sealed record Resolution(string Status, Guid? AdjustmentTransactionId, string? FailureCode, string? FailureReason);
 
 /// <summary>
-/// Settles a break: either with an adjustment posted through the ledger rules against the
-/// currency's suspense account, or as explained with a note. Either way the account's audit trail
+/// Settles a break: either with an adjustment posted through the ledger rules against the tenant's
+/// suspense account in the currency, or as explained with a note. Either way the account's audit trail
 /// records who did it, and later runs leave the break's items out.
 /// </summary>
 public sealed class BreakResolution(NpgsqlDataSource dataSource)
 {
-    /// <returns>Null for an unknown break.</returns>
-    public async Task<Resolution?> ResolveAsync(Guid breakId, bool adjust, string note, string actor, CancellationToken cancellationToken)
+    /// <returns>Null for an unknown break, and for another tenant's.</returns>
+    public async Task<Resolution?> ResolveAsync(string tenantId, Guid breakId, bool adjust, string note, string actor, CancellationToken cancellationToken)
     {
         string accountId, currency, status;
         long amount;
         Guid? adjustment;
         await using (var read = dataSource.CreateCommand(
-            "SELECT account_id, currency, amount, status, adjustment_transaction_id FROM reconciliation_breaks WHERE id = @id"))
+            """
+            SELECT b.account_id, b.currency, b.amount, b.status, b.adjustment_transaction_id
+              FROM reconciliation_breaks b JOIN accounts a ON a.id = b.account_id
+             WHERE b.id = @id AND a.tenant_id = @tenant
+            """))
         {
             read.Parameters.AddWithValue("id", breakId);
+            read.Parameters.AddWithValue("tenant", tenantId);
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
@@ -48,11 +54,16 @@ public sealed class BreakResolution(NpgsqlDataSource dataSource)
 
         // The adjustment's id comes from the break's, so resolving twice posts once.
         var id = new Guid(SHA256.HashData(Encoding.UTF8.GetBytes("adjustment:" + breakId))[..16]);
-        var suspense = AccountKinds.SuspenseAccountId(currency);
+        // The ledger refuses an account of another tenant, so money cannot leave the tenant even if the id were taken.
+        var suspense = TenantStore.SuspenseAccountId(tenantId, currency);
         await using (var open = dataSource.CreateCommand(
-            "INSERT INTO accounts (id, currency, kind, overdraft_limit) VALUES (@id, @currency, 'suspense', NULL) ON CONFLICT (id) DO NOTHING"))
+            """
+            INSERT INTO accounts (id, tenant_id, currency, kind, overdraft_limit) VALUES (@id, @tenant, @currency, 'suspense', NULL)
+            ON CONFLICT (id) DO NOTHING
+            """))
         {
             open.Parameters.AddWithValue("id", suspense);
+            open.Parameters.AddWithValue("tenant", tenantId);
             open.Parameters.AddWithValue("currency", currency);
             await open.ExecuteNonQueryAsync(cancellationToken);
         }

@@ -12,15 +12,25 @@ public sealed record BreakView(Guid BreakId, string Kind, string AccountId, Guid
 public sealed record DifferenceView(Guid RunId, string Kind, string? AccountId, Guid? TransactionId, string Currency, long Expected, long Actual,
     long Difference, long? FirstEntryId);
 
+/// <summary>
+/// Reconciliation runs as a tenant sees them. A run for an account, and its breaks, belong to the account's
+/// tenant; a run without an account (the schedule's whole-ledger check) belongs to none and is shown only
+/// to admin keys (<c>withUnowned</c>), since its differences may name any tenant's accounts.
+/// </summary>
 public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
 {
-    private const string RunColumns = "id, kind, account_id, period_from, period_to, triggered_by, started_at, finished_at, summary::text";
+    private const string RunColumns = "r.id, r.kind, r.account_id, r.period_from, r.period_to, r.triggered_by, r.started_at, r.finished_at, r.summary::text";
 
-    public async Task<IReadOnlyList<RunView>> HistoryAsync(string accountId, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<RunView>> HistoryAsync(string tenantId, string accountId, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            $"SELECT {RunColumns} FROM reconciliation_runs WHERE account_id = @account ORDER BY started_at DESC LIMIT @limit");
+            $"""
+            SELECT {RunColumns} FROM reconciliation_runs r
+             WHERE r.account_id = @account AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = @account AND a.tenant_id = @tenant)
+             ORDER BY r.started_at DESC LIMIT @limit
+            """);
         command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("limit", limit);
         var runs = new List<RunView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -32,26 +42,37 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
         return runs;
     }
 
-    public async Task<RunView?> RunAsync(Guid runId, CancellationToken cancellationToken)
+    /// <returns>Null for an unknown run, another tenant's, and (unless <paramref name="withUnowned"/>) one without an account.</returns>
+    public async Task<RunView?> RunAsync(string tenantId, bool withUnowned, Guid runId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {RunColumns} FROM reconciliation_runs WHERE id = @id");
+        await using var command = dataSource.CreateCommand(
+            $"""
+            SELECT {RunColumns} FROM reconciliation_runs r
+             WHERE r.id = @id
+               AND (EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.tenant_id = @tenant)
+                    OR (@unowned AND r.account_id IS NULL))
+            """);
         command.Parameters.AddWithValue("id", runId);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("unowned", withUnowned);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRun(reader) : null;
     }
 
     /// <summary>A run's breaks in id order, <paramref name="limit"/> after <paramref name="after"/>.</summary>
-    public async Task<IReadOnlyList<BreakView>> BreaksAsync(Guid runId, Guid? after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<BreakView>> BreaksAsync(string tenantId, Guid runId, Guid? after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT id, kind, account_id, transaction_id, line_id, amount, currency, detail::text, status, resolved_by, resolved_at,
-                   resolution_note, adjustment_transaction_id
-              FROM reconciliation_breaks
-             WHERE run_id = @run AND (@after::uuid IS NULL OR id > @after)
-             ORDER BY id LIMIT @limit
+            SELECT b.id, b.kind, b.account_id, b.transaction_id, b.line_id, b.amount, b.currency, b.detail::text, b.status, b.resolved_by,
+                   b.resolved_at, b.resolution_note, b.adjustment_transaction_id
+              FROM reconciliation_breaks b
+             WHERE b.run_id = @run AND (@after::uuid IS NULL OR b.id > @after)
+               AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = b.account_id AND a.tenant_id = @tenant)
+             ORDER BY b.id LIMIT @limit
             """);
         command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.Add(new NpgsqlParameter<Guid?>("after", after) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.AddWithValue("limit", limit);
         var breaks = new List<BreakView>();
@@ -69,13 +90,20 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
         return breaks;
     }
 
-    /// <summary>The differences the latest run that checked this account found for it (none when it was clean).</summary>
-    public async Task<(Guid? RunId, IReadOnlyList<DifferenceView> Differences)> LatestDifferencesAsync(string accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The differences the latest run that checked this account found for it (none when it was clean): the
+    /// account's own runs, and for admin keys (<paramref name="withUnowned"/>) the whole-ledger runs too.
+    /// </summary>
+    public async Task<(Guid? RunId, IReadOnlyList<DifferenceView> Differences)> LatestDifferencesAsync(
+        string tenantId, bool withUnowned, string accountId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             WITH latest AS (
-                SELECT id FROM reconciliation_runs WHERE account_id = @account OR account_id IS NULL ORDER BY started_at DESC LIMIT 1
+                SELECT r.id FROM reconciliation_runs r
+                 WHERE (r.account_id = @account OR (@unowned AND r.account_id IS NULL))
+                   AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = @account AND a.tenant_id = @tenant)
+                 ORDER BY r.started_at DESC LIMIT 1
             )
             SELECT latest.id, d.kind, d.account_id, d.transaction_id, d.currency, d.expected, d.actual, d.difference, d.first_entry_id
               FROM latest
@@ -84,6 +112,8 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
                          OR d.transaction_id IN (SELECT e.transaction_id FROM ledger_entries e WHERE e.account_id = @account))
             """);
         command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("unowned", withUnowned);
         Guid? runId = null;
         var differences = new List<DifferenceView>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -23,12 +23,12 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
 
     public long Misses => Interlocked.Read(ref _misses);
 
-    public async Task<CachedResponse?> GetAsync(string clientId, string key)
+    public async Task<CachedResponse?> GetAsync(string tenantId, string clientId, string key)
     {
         try
         {
             var redis = await resources.RedisAsync();
-            var value = await redis.GetDatabase().StringGetAsync(CacheKey(clientId, key));
+            var value = await redis.GetDatabase().StringGetAsync(CacheKey(tenantId, clientId, key));
             if (value.IsNullOrEmpty)
             {
                 Interlocked.Increment(ref _misses);
@@ -45,13 +45,13 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
         }
     }
 
-    public async Task SetAsync(string clientId, string key, CachedResponse response)
+    public async Task SetAsync(string tenantId, string clientId, string key, CachedResponse response)
     {
         try
         {
             var redis = await resources.RedisAsync();
             await redis.GetDatabase().StringSetAsync(
-                CacheKey(clientId, key), JsonSerializer.Serialize(response, CacheJsonContext.Default.CachedResponse), Ttl);
+                CacheKey(tenantId, clientId, key), JsonSerializer.Serialize(response, CacheJsonContext.Default.CachedResponse), Ttl);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -59,8 +59,10 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
         }
     }
 
-    // Client ids and keys may contain ':'; a length prefix keeps (a:b, c) and (a, b:c) apart.
-    private static string CacheKey(string clientId, string key) => $"{KeyPrefix}{clientId.Length}:{clientId}:{key}";
+    // Tenant ids, client ids and keys may contain ':'; length prefixes keep (a:b, c) and (a, b:c) apart.
+    // Keys are scoped per tenant and client, as in PostgreSQL.
+    private static string CacheKey(string tenantId, string clientId, string key) =>
+        $"{KeyPrefix}{tenantId.Length}:{tenantId}:{clientId.Length}:{clientId}:{key}";
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(CachedResponse))]

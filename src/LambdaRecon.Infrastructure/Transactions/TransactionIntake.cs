@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Transactions;
 
-/// <summary>What PostgreSQL holds for one (client, idempotency key).</summary>
+/// <summary>What PostgreSQL holds for one (tenant, client, idempotency key).</summary>
 public sealed record IdempotencyEntry(byte[] RequestHash, Guid TransactionId, bool LeaseActive, int? ResponseStatus, string? ResponseBody)
 {
     public bool Completed => ResponseStatus is not null;
@@ -15,19 +15,21 @@ public sealed record IdempotencyEntry(byte[] RequestHash, Guid TransactionId, bo
 /// transaction as ACCEPTED in one statement, so a key never exists without its transaction nor a
 /// transaction without its key. The key carries a lease: while it runs, a repeat is answered 409;
 /// once it lapses (the request crashed, or SQS was down) a repeat takes the key over and finishes.
+/// Keys are scoped per tenant and client: two tenants may each have a client of the same name.
 /// </summary>
 public sealed class TransactionIntake(NpgsqlDataSource dataSource)
 {
     /// <summary>How long a request may hold its key; far longer than a publish, far shorter than a client's patience.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(15);
 
-    public async Task<IdempotencyEntry?> FindAsync(string clientId, string key, CancellationToken cancellationToken)
+    public async Task<IdempotencyEntry?> FindAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             SELECT request_hash, transaction_id, coalesce(lease_until > now(), false), response_status, response_body
-              FROM idempotency_keys WHERE client_id = @client AND key = @key
+              FROM idempotency_keys WHERE tenant_id = @tenant AND client_id = @client AND key = @key
             """);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -40,21 +42,22 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
 
     /// <returns>False when the key was taken meanwhile: look it up again.</returns>
     public async Task<bool> ReserveAsync(
-        string clientId, string key, byte[] requestHash, TransactionRecord transaction, string metadataJson, CancellationToken cancellationToken)
+        string tenantId, string clientId, string key, byte[] requestHash, TransactionRecord transaction, string metadataJson, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             WITH reserved AS (
-                INSERT INTO idempotency_keys (client_id, key, request_hash, transaction_id, lease_until)
-                VALUES (@client, @key, @hash, @id, now() + @lease)
-                ON CONFLICT (client_id, key) DO NOTHING
+                INSERT INTO idempotency_keys (tenant_id, client_id, key, request_hash, transaction_id, lease_until)
+                VALUES (@tenant, @client, @key, @hash, @id, now() + @lease)
+                ON CONFLICT (tenant_id, client_id, key) DO NOTHING
                 RETURNING transaction_id
             )
-            INSERT INTO transactions (id, idempotency_key, client_id, type, amount, currency,
+            INSERT INTO transactions (id, tenant_id, idempotency_key, client_id, type, amount, currency,
                                       source_account_id, destination_account_id, refund_of, description, metadata)
-            SELECT transaction_id, @key, @client, @type, @amount, @currency, @source, @destination, @refund_of, @description, @metadata::jsonb
+            SELECT transaction_id, @tenant, @key, @client, @type, @amount, @currency, @source, @destination, @refund_of, @description, @metadata::jsonb
               FROM reserved
             """);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
         command.Parameters.AddWithValue("hash", requestHash);
@@ -72,13 +75,14 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
     }
 
     /// <returns>True when this request now holds the lapsed lease of an unfinished request.</returns>
-    public async Task<bool> TakeOverAsync(string clientId, string key, CancellationToken cancellationToken)
+    public async Task<bool> TakeOverAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             UPDATE idempotency_keys SET lease_until = now() + @lease
-             WHERE client_id = @client AND key = @key AND response_status IS NULL AND lease_until <= now()
+             WHERE tenant_id = @tenant AND client_id = @client AND key = @key AND response_status IS NULL AND lease_until <= now()
             """);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
         command.Parameters.AddWithValue("lease", Lease);
@@ -87,16 +91,17 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
 
     /// <summary>Records the publication and the response a replay will give, in one statement.</summary>
     public async Task CompleteAsync(
-        string clientId, string key, Guid transactionId, string messageId, int status, string body, CancellationToken cancellationToken)
+        string tenantId, string clientId, string key, Guid transactionId, string messageId, int status, string body, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             WITH published AS (
-                UPDATE transactions SET published_at = coalesce(published_at, now()), message_id = @message WHERE id = @id
+                UPDATE transactions SET published_at = coalesce(published_at, now()), message_id = @message WHERE id = @id AND tenant_id = @tenant
             )
             UPDATE idempotency_keys SET response_status = @status, response_body = @body, lease_until = NULL, completed_at = now()
-             WHERE client_id = @client AND key = @key
+             WHERE tenant_id = @tenant AND client_id = @client AND key = @key
             """);
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
         command.Parameters.AddWithValue("id", transactionId);
@@ -107,10 +112,11 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Gives the key up at once after a failed publish, so the client's retry can finish the job.</summary>
-    public async Task ReleaseAsync(string clientId, string key, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "UPDATE idempotency_keys SET lease_until = now() WHERE client_id = @client AND key = @key AND response_status IS NULL");
+            "UPDATE idempotency_keys SET lease_until = now() WHERE tenant_id = @tenant AND client_id = @client AND key = @key AND response_status IS NULL");
+        command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -23,15 +23,17 @@ public sealed record TransactionView(
 
 public sealed record PostedEntry(long Id, string AccountId, long Amount, long BalanceAfter, long Sequence, DateTimeOffset PostedAt);
 
+/// <summary>Transactions as their tenant sees them: another tenant's transaction reads as an unknown one.</summary>
 public sealed class TransactionReader(NpgsqlDataSource dataSource)
 {
-    public Task<TransactionView?> GetAsync(Guid id, CancellationToken cancellationToken) =>
-        ReadAsync("t.id = @id", p => p.AddWithValue("id", id), cancellationToken);
+    public Task<TransactionView?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken) =>
+        ReadAsync(tenantId, "t.id = @id", p => p.AddWithValue("id", id), cancellationToken);
 
-    /// <summary>The transaction a client submitted under an idempotency key (keys are scoped per client).</summary>
-    public Task<TransactionView?> GetByKeyAsync(string clientId, string key, CancellationToken cancellationToken) =>
+    /// <summary>The transaction a client submitted under an idempotency key (keys are scoped per tenant and client).</summary>
+    public Task<TransactionView?> GetByKeyAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken) =>
         ReadAsync(
-            "t.id = (SELECT k.transaction_id FROM idempotency_keys k WHERE k.client_id = @client AND k.key = @key)",
+            tenantId,
+            "t.id = (SELECT k.transaction_id FROM idempotency_keys k WHERE k.tenant_id = @tenant AND k.client_id = @client AND k.key = @key)",
             p =>
             {
                 p.AddWithValue("client", clientId);
@@ -39,7 +41,7 @@ public sealed class TransactionReader(NpgsqlDataSource dataSource)
             },
             cancellationToken);
 
-    private async Task<TransactionView?> ReadAsync(string where, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    private async Task<TransactionView?> ReadAsync(string tenantId, string where, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
     {
         // The transaction, its refunds so far, and its entries in one round trip.
         await using var command = dataSource.CreateCommand(
@@ -51,9 +53,10 @@ public sealed class TransactionReader(NpgsqlDataSource dataSource)
                    e.id, e.account_id, e.amount, e.balance_after, e.sequence, e.posted_at
               FROM transactions t
               LEFT JOIN ledger_entries e ON e.transaction_id = t.id
-             WHERE {where}
+             WHERE {where} AND t.tenant_id = @tenant
              ORDER BY e.amount
             """);
+        command.Parameters.AddWithValue("tenant", tenantId);
         bind(command.Parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         TransactionView? view = null;

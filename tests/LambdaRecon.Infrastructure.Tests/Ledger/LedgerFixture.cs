@@ -1,6 +1,7 @@
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.TestSupport;
 
 namespace LambdaRecon.Infrastructure.Tests.Ledger;
@@ -30,7 +31,7 @@ public sealed class LedgerFixture : IAsyncLifetime
 
     public async Task<string> OpenAsync(string id, string currency = "USD", long? overdraftLimit = 0, string kind = AccountKinds.Customer)
     {
-        var (result, _) = await Accounts.CreateAsync(id, currency, kind, overdraftLimit, null, "test", CancellationToken.None);
+        var (result, _) = await Accounts.CreateAsync(TenantStore.Default, id, currency, kind, overdraftLimit, null, "test", CancellationToken.None);
         Assert.Equal(AccountCreation.Created, result);
         return id;
     }
@@ -42,5 +43,5 @@ public sealed class LedgerFixture : IAsyncLifetime
         new(Guid.NewGuid(), TransactionType.Transfer, amount, currency, from, to);
 
     public async Task<long> BalanceAsync(string account) =>
-        (await Reader.GetBalanceAsync(account, null, CancellationToken.None))!.Minor;
+        (await Reader.GetBalanceAsync(TenantStore.Default, account, null, CancellationToken.None))!.Minor;
 }

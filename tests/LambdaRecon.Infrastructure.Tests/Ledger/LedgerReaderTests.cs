@@ -1,5 +1,6 @@
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Tenants;
 using static LambdaRecon.Infrastructure.Tests.Ledger.LedgerFixture;
 
 namespace LambdaRecon.Infrastructure.Tests.Ledger;
@@ -27,12 +28,12 @@ public sealed class LedgerReaderTests(LedgerFixture ledger) : IClassFixture<Ledg
         var between = await ledger.Database.ScalarAsync<DateTime>("SELECT clock_timestamp()");
         await ledger.PostAsync(Transfer(_p + "-funding", alice, 50));
 
-        var before = await ledger.Reader.GetBalanceAsync(alice, DateTimeOffset.UnixEpoch, CancellationToken.None);
-        var then = await ledger.Reader.GetBalanceAsync(alice, new DateTimeOffset(between, TimeSpan.Zero), CancellationToken.None);
-        var now = await ledger.Reader.GetBalanceAsync(alice, null, CancellationToken.None);
+        var before = await ledger.Reader.GetBalanceAsync(TenantStore.Default, alice, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        var then = await ledger.Reader.GetBalanceAsync(TenantStore.Default, alice, new DateTimeOffset(between, TimeSpan.Zero), CancellationToken.None);
+        var now = await ledger.Reader.GetBalanceAsync(TenantStore.Default, alice, null, CancellationToken.None);
 
         Assert.Equal((0, 100, 150), (before!.Minor, then!.Minor, now!.Minor));
-        Assert.Null(await ledger.Reader.GetBalanceAsync(_p + "-nobody", null, CancellationToken.None));
+        Assert.Null(await ledger.Reader.GetBalanceAsync(TenantStore.Default, _p + "-nobody", null, CancellationToken.None));
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public sealed class LedgerReaderTests(LedgerFixture ledger) : IClassFixture<Ledg
         var pages = 0;
         do
         {
-            var page = await ledger.Reader.GetEntriesAsync(alice, 3, cursor, CancellationToken.None);
+            var page = await ledger.Reader.GetEntriesAsync(TenantStore.Default, alice, 3, cursor, CancellationToken.None);
             sequences.AddRange(page.Entries.Select(e => e.Sequence));
             cursor = page.NextCursor;
             pages++;
@@ -64,7 +65,7 @@ public sealed class LedgerReaderTests(LedgerFixture ledger) : IClassFixture<Ledg
         var failed = Transfer(alice, _p + "-funding", 1_000);
         await ledger.PostAsync(failed);
 
-        var trail = await ledger.Reader.GetAuditTrailAsync(alice, 100, CancellationToken.None);
+        var trail = await ledger.Reader.GetAuditTrailAsync(TenantStore.Default, alice, 100, CancellationToken.None);
 
         Assert.Contains(trail, e => e.Event == "account.created" && e.Actor == "test");
         Assert.Contains(trail, e => e.Event == "transaction.posted");

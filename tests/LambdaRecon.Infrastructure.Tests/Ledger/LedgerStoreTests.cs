@@ -1,4 +1,5 @@
 using LambdaRecon.Core.Ledger;
+using LambdaRecon.Infrastructure.Tenants;
 using static LambdaRecon.Infrastructure.Tests.Ledger.LedgerFixture;
 
 namespace LambdaRecon.Infrastructure.Tests.Ledger;
@@ -26,7 +27,7 @@ public sealed class LedgerStoreTests(LedgerFixture ledger) : IClassFixture<Ledge
         var (funding, alice, bob) = await ThreeAccountsAsync(10_000);
 
         var outcome = await ledger.PostAsync(Transfer(alice, bob, 3_000));
-        var page = await ledger.Reader.GetEntriesAsync(alice, 10, null, CancellationToken.None);
+        var page = await ledger.Reader.GetEntriesAsync(TenantStore.Default, alice, 10, null, CancellationToken.None);
 
         Assert.Equal(TransactionStatus.Posted, outcome.Status);
         Assert.Equal((7_000, 3_000, -10_000), (await ledger.BalanceAsync(alice), await ledger.BalanceAsync(bob), await ledger.BalanceAsync(funding)));
@@ -70,7 +71,7 @@ public sealed class LedgerStoreTests(LedgerFixture ledger) : IClassFixture<Ledge
 
         Assert.All(again, o => Assert.True(o.AlreadyFinal));
         Assert.Equal([TransactionStatus.Posted, TransactionStatus.Failed, TransactionStatus.Posted], again.Select(o => o.Status));
-        Assert.Equal(2, (await ledger.Reader.GetEntriesAsync(alice, 10, null, CancellationToken.None)).Entries.Count);
+        Assert.Equal(2, (await ledger.Reader.GetEntriesAsync(TenantStore.Default, alice, 10, null, CancellationToken.None)).Entries.Count);
         Assert.Equal(5_000, await ledger.BalanceAsync(bob));
     }
 
@@ -153,7 +154,7 @@ public sealed class LedgerStoreTests(LedgerFixture ledger) : IClassFixture<Ledge
 
         var batch = Enumerable.Range(0, 200).Select(i => Transfer(funding, customers[i % 5], 10 + i)).ToArray();
         var outcomes = await ledger.Store.PostBatchAsync(batch, CancellationToken.None);
-        var entries = await ledger.Reader.GetEntriesAsync(funding, 500, null, CancellationToken.None);
+        var entries = await ledger.Reader.GetEntriesAsync(TenantStore.Default, funding, 500, null, CancellationToken.None);
 
         Assert.All(outcomes, o => Assert.Equal(TransactionStatus.Posted, o.Status));
         Assert.Equal(Enumerable.Range(1, 200).Reverse().Select(i => (long)i), entries.Entries.Select(e => e.Sequence));

@@ -1,0 +1,59 @@
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Tenants;
+
+namespace LambdaRecon.Api.Admin;
+
+public sealed record TenantListResponse(IReadOnlyList<Tenant> Tenants);
+
+/// <summary>
+/// Tenants for operators (scope admin): create one, list them. A tenant's keys are made with
+/// POST /api/v1/admin/keys and its "tenant_id"; ./run.sh tenants does the same against any DATABASE_URL.
+/// </summary>
+public static class TenantsApi
+{
+    public static void MapTenantsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/admin/tenants").WithTags("Admin");
+        api.MapPost("/", CreateAsync).WithName("CreateTenant").RequireScope(ApiScopes.Admin)
+            .Produces<Tenant>(201).ProducesProblem(400).ProducesProblem(409);
+        api.MapGet("/", ListAsync).WithName("ListTenants").RequireScope(ApiScopes.Admin).Produces<TenantListResponse>();
+    }
+
+    /// <summary>The checks a new tenant passes, shared with ./run.sh tenants create.</summary>
+    public static (string Field, string Detail)? Check(string? tenantId, string? name) =>
+        tenantId is null ? ("tenant_id", "'tenant_id' is required, e.g. \"acme\"")
+        : !TenantStore.IdPattern().IsMatch(tenantId) ? ("tenant_id", $"'{tenantId}' is not a tenant id: {TenantStore.IdRule}")
+        : string.IsNullOrWhiteSpace(name) || name.Length > 200 ? ("name", "'name' is required: at most 200 characters saying whose data this is")
+        : null;
+
+    public static async Task<IResult> CreateAsync(HttpContext http, TenantStore tenants, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        var (tenantId, p1) = JsonBody.OptionalString(body, "tenant_id", "");
+        var (name, p2) = JsonBody.OptionalString(body, "name", "");
+        if ((JsonBody.RefuseUnknown(body, "", "tenant_id", "name") ?? p1 ?? p2) is { } problem)
+        {
+            return problem;
+        }
+
+        if (Check(tenantId, name) is { } refused)
+        {
+            return Problem.Validation(refused.Field, refused.Detail);
+        }
+
+        var tenant = await tenants.CreateAsync(tenantId!, name!, cancellationToken);
+        return tenant is null
+            ? Problem.Of(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists", $"tenant '{tenantId}' exists already", "tenant_id")
+            : TypedResults.Created($"/api/v1/admin/tenants/{Uri.EscapeDataString(tenant.Id)}", tenant);
+    }
+
+    public static async Task<IResult> ListAsync(TenantStore tenants, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new TenantListResponse(await tenants.ListAsync(cancellationToken)));
+}
