@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Tenants;
 
-public sealed record Tenant(string Id, string Name, DateTimeOffset CreatedAt);
+public sealed record Tenant(string TenantId, string Name, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Tenants: every API key and every account belongs to one, and a key sees and moves only its own

@@ -1,6 +1,13 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Migrations;
+using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Infrastructure.Tenants;
+using LambdaRecon.Infrastructure.Transactions;
 using LambdaRecon.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -96,6 +103,51 @@ public class SchemaMigratorTests
         Assert.Throws<FormatException>(() => SchemaMigrator.Parse([("initial.sql", "")]));
         Assert.Throws<FormatException>(() => SchemaMigrator.Parse([("0001_a.sql", ""), ("0001_b.sql", "")]));
         Assert.Equal([1, 2], SchemaMigrator.Parse([("0002_b.sql", ""), ("0001_a.sql", "")]).Select(m => m.Version));
+    }
+
+    [Fact]
+    public async Task A_database_at_version_2_with_data_upgrades_to_tenants_with_everything_in_default()
+    {
+        await using var database = await TestDatabase.CreateAsync(applySchema: false);
+        await Migrator(database).MigrateAsync(SchemaMigrator.Embedded.Where(m => m.Version <= 2).ToArray(), CancellationToken.None);
+        const string key = "lrk_before_tenants_0123456789abcdef";
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        var (transaction, run) = (Guid.NewGuid(), Guid.NewGuid());
+        await database.ExecuteAsync(
+            $"""
+            INSERT INTO api_keys (key_id, key_hash, client_id, scopes) VALUES ('{Convert.ToHexStringLower(hash, 0, 8)}', '\x{Convert.ToHexStringLower(hash)}', 'shop', ARRAY['transactions:write']);
+            INSERT INTO accounts (id, currency) VALUES ('from', 'USD'), ('to', 'USD');
+            INSERT INTO transactions (id, idempotency_key, client_id, type, amount, currency, source_account_id, destination_account_id)
+            VALUES ('{transaction}', 'order-1', 'shop', 'transfer', 100, 'USD', 'from', 'to');
+            INSERT INTO idempotency_keys (client_id, key, request_hash, transaction_id) VALUES ('shop', 'order-1', '\x00', '{transaction}');
+            INSERT INTO statements (id, account_id, format, file_sha256, line_count, imported_by) VALUES (gen_random_uuid(), 'to', 'csv', '\x01', 0, 'shop');
+            INSERT INTO reconciliation_runs (id, kind, account_id, triggered_by) VALUES ('{run}', 'on_demand', 'to', 'shop');
+            """);
+
+        var upgrade = await Migrator(database).MigrateAsync(CancellationToken.None);
+
+        Assert.Contains(3, upgrade.Applied.Select(m => m.Version));
+        Assert.Equal("default", await database.ScalarAsync<string>("SELECT string_agg(id, ',') FROM tenants"));
+        foreach (var table in new[] { "api_keys", "accounts", "transactions", "idempotency_keys" })
+        {
+            Assert.Equal(0L, await database.ScalarAsync<long>($"SELECT count(*) FROM {table} WHERE tenant_id <> 'default'"));
+        }
+
+        // Statements and runs belong to their account's tenant.
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM statements s JOIN accounts a ON a.id = s.account_id WHERE a.tenant_id = 'default'"));
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM reconciliation_runs r JOIN accounts a ON a.id = r.account_id WHERE a.tenant_id = 'default'"));
+        // And what existed works as before, through the tenant-scoped stores.
+        Assert.Equal("default", (await new ApiKeyStore(database.DataSource).AuthenticateAsync(key, CancellationToken.None))?.TenantId);
+        Assert.NotNull(await new AccountStore(database.DataSource).GetAsync(TenantStore.Default, "from", CancellationToken.None));
+        Assert.Equal(transaction, (await new TransactionReader(database.DataSource).GetByKeyAsync(TenantStore.Default, "shop", "order-1", CancellationToken.None))?.Record.Id);
+        Assert.NotNull(await new ReconciliationReader(database.DataSource).RunAsync(TenantStore.Default, false, run, CancellationToken.None));
+        Assert.Equal("tenant_id,client_id,key", await database.ScalarAsync<string>(
+            """
+            SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_constraint c
+              CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n)
+              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+             WHERE c.conrelid = 'idempotency_keys'::regclass AND c.contype = 'p'
+            """));
     }
 
     [Fact]
