@@ -21,7 +21,8 @@ internal static class MatchBenchmark
     private static readonly long[] CommonPrices = [499, 999, 1499, 1999, 2500, 4999, 9900, 10000, 19900, 50000];
     private static readonly string[] Names = ["Acme GmbH", "Globex Corporation", "Initech", "Umbrella plc", "Hooli Inc", "Stark Industries", "Wayne Enterprises", "Tyrell Corp"];
 
-    public static void Run(int count, int seed)
+    /// <returns>The exit code: 1 when the result contradicts what the generator knows for certain.</returns>
+    public static int Run(int count, int seed)
     {
         var generation = Stopwatch.StartNew();
         var (ledger, statement, expected) = Generate(count, seed);
@@ -55,6 +56,43 @@ internal static class MatchBenchmark
         Console.WriteLine($"{"unmatched ledger items",-26} {result.UnmatchedInternal.Count,9:N0}");
         Console.WriteLine($"{"unmatched statement lines",-26} {result.UnmatchedExternal.Count,9:N0}");
         Console.WriteLine($"against the generated answer: {rightPairs:N0} of {result.Pairs.Count:N0} pairs right; of {expected.Count:N0} payouts, {rightGroups:N0} exactly right and {ownGroups:N0} made only of their own charges");
+        return Check(ledger, statement, result, count);
+    }
+
+    /// <summary>
+    /// What the generator makes certain (amount-and-date pairs and payouts may fit by chance, so they are only
+    /// reported): every item lands once; the 78 % named by a unique key pair with their own line by rule 1;
+    /// the 1 % named by a key with another amount are exactly the mismatches.
+    /// </summary>
+    private static int Check(LedgerItem[] ledger, StatementLine[] statement, MatchResult result, int count)
+    {
+        var errors = new List<string>();
+        var internals = result.Pairs.Count + result.Groups.Sum(g => g.Internal.Count) + result.Mismatches.Count + result.UnmatchedInternal.Count;
+        var externals = result.Pairs.Count + result.Groups.Sum(g => g.External.Count) + result.Mismatches.Count + result.UnmatchedExternal.Count;
+        if (internals != ledger.Length || externals != statement.Length)
+        {
+            errors.Add($"{internals} of {ledger.Length} ledger items and {externals} of {statement.Length} lines placed");
+        }
+
+        var keyed = result.Pairs.Where(p => p.Rule is MatchRule.EndToEndId or MatchRule.Reference).ToList();
+        var expectedKeyed = (count / 100 * 78) + Math.Min(count % 100, 78);
+        if (keyed.Count != expectedKeyed || keyed.Any(p => p.Internal.Id[1..] != p.External.LineId[1..]))
+        {
+            errors.Add($"{keyed.Count} pairs by key, {keyed.Count(p => p.Internal.Id[1..] != p.External.LineId[1..])} of them wrong; {expectedKeyed} expected, all right");
+        }
+
+        var expectedMismatches = (count / 100) + (count % 100 > 78 ? 1 : 0);
+        if (result.Mismatches.Count != expectedMismatches || result.Mismatches.Any(m => m.Internal.Id[1..] != m.External.LineId[1..]))
+        {
+            errors.Add($"{result.Mismatches.Count} mismatches; {expectedMismatches} expected, each with its own line");
+        }
+
+        foreach (var error in errors)
+        {
+            Console.Error.WriteLine("wrong answer: " + error);
+        }
+
+        return errors.Count == 0 ? 0 : 1;
     }
 
     private static (LedgerItem[] Ledger, StatementLine[] Statement, Dictionary<string, string[]> Payouts) Generate(int count, int seed)

@@ -12,7 +12,8 @@ internal static class ParseBenchmark
     /// With <paramref name="importTo"/>, also stores the parsed lines through StatementStore into
     /// PostgreSQL (an EUR account of its own), the path the API and `./run.sh import-statement` take.
     /// </summary>
-    public static void Run(int lines, string? importTo = null)
+    /// <returns>The exit code: 1 when the file is refused or a line is lost on the way.</returns>
+    public static int Run(int lines, string? importTo = null)
     {
         var path = Path.Combine(Path.GetTempPath(), $"lambdarecon-bench-{Environment.ProcessId}.csv");
         try
@@ -26,18 +27,20 @@ internal static class ParseBenchmark
             if (!CsvStatement.TryParse(reader, CsvMapping.Generic, out var parsed, out var error))
             {
                 Console.Error.WriteLine($"refused: {error}");
-                Environment.ExitCode = 1;
-                return;
+                return 1;
             }
 
             parsing.Stop();
             var seconds = parsing.Elapsed.TotalSeconds;
             Console.WriteLine($"parsed {parsed.Count:N0} lines in {seconds:N2} s: {parsed.Count / seconds:N0} lines/s, {bytes / (1024.0 * 1024) / seconds:N0} MiB/s");
             Report.Memory();
-            if (importTo is not null)
+            if (parsed.Count != lines)
             {
-                Import(importTo, File.ReadAllBytes(path), parsed);
+                Console.Error.WriteLine($"wrong answer: {parsed.Count} lines parsed of the {lines} written");
+                return 1;
             }
+
+            return importTo is null ? 0 : Import(importTo, File.ReadAllBytes(path), parsed);
         }
         finally
         {
@@ -45,7 +48,7 @@ internal static class ParseBenchmark
         }
     }
 
-    private static void Import(string connectionString, byte[] file, IReadOnlyList<StatementLine> parsed)
+    private static int Import(string connectionString, byte[] file, IReadOnlyList<StatementLine> parsed)
     {
         using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
         var account = "imp-" + Guid.NewGuid().ToString("N")[..8];
@@ -61,6 +64,16 @@ internal static class ParseBenchmark
         importing.Stop();
         var seconds = importing.Elapsed.TotalSeconds;
         Console.WriteLine($"imported {import.Imported:N0} lines into PostgreSQL in {seconds:N2} s: {import.Imported / seconds:N0} lines/s (binary COPY, one transaction)");
+        using var stored = dataSource.CreateCommand("SELECT count(*) FROM external_records WHERE account_id = @id");
+        stored.Parameters.AddWithValue("id", account);
+        var rows = (long)stored.ExecuteScalar()!;
+        if (import.Imported != parsed.Count || rows != parsed.Count)
+        {
+            Console.Error.WriteLine($"wrong answer: {import.Imported} imported and {rows} stored of {parsed.Count} parsed lines");
+            return 1;
+        }
+
+        return 0;
     }
 
     private static void Write(string path, int lines)

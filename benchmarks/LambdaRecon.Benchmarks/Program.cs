@@ -28,11 +28,9 @@ switch (command)
     case "cold-start":
         return await LambdaRecon.Benchmarks.ColdStart.ColdStartBenchmark.RunAsync(args[1..]);
     case "match":
-        MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
-        return 0;
+        return MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
     case "parse-csv":
-        ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
-        return 0;
+        return ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
     default:
         Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N");
         return 2;

@@ -29,15 +29,32 @@ public static class ApiLoadBenchmark
         var (sources, destinations) = await OpenAccountsAsync(http, run);
 
         // Warm-up: JIT, connection pools, prepared plans.
-        await LoadAsync(http, run + "-warm", sources, destinations, clients, Math.Min(1_000, requests / 10));
+        var (_, _, warmFailures) = await LoadAsync(http, run + "-warm", sources, destinations, clients, Math.Min(1_000, requests / 10));
         var (elapsed, latencies, failures) = await LoadAsync(http, run, sources, destinations, clients, requests);
+        var recorded = await RecordedAsync(app, run);
 
-        Console.WriteLine($"| clients | requests | accepted/s | p50 ms | p95 ms | p99 ms | not 202 |");
-        Console.WriteLine($"|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| clients | requests | accepted/s | p50 ms | p95 ms | p99 ms | not 202 | recorded |");
+        Console.WriteLine($"|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine(
-            $"| {clients} | {requests} | {(requests - failures) * Stopwatch.Frequency / Math.Max(1, elapsed):N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 95)} | {Percentiles.Ms(latencies, 99)} | {failures} |");
+            $"| {clients} | {requests} | {(requests - failures) * Stopwatch.Frequency / Math.Max(1, elapsed):N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 95)} | {Percentiles.Ms(latencies, 99)} | {failures} | {recorded} |");
         await app.StopAsync();
-        return failures == 0 ? 0 : 1;
+        // A 202 is a promise: each accepted request must be exactly one recorded transaction.
+        if (warmFailures + failures > 0 || recorded != requests)
+        {
+            Console.Error.WriteLine($"wrong answer: {warmFailures} warm-up and {failures} timed requests were not 202; {recorded} of {requests} transactions recorded");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Transactions recorded for the timed run's keys "{run}-{i}" (not the warm-up's "{run}-warm-{i}").</summary>
+    private static async Task<long> RecordedAsync(WebApplication app, string run)
+    {
+        await using var count = app.Services.GetRequiredService<LambdaRecon.Infrastructure.EngineResources>().DataSource.CreateCommand(
+            "SELECT count(*) FROM transactions WHERE idempotency_key ~ @pattern");
+        count.Parameters.AddWithValue("pattern", $"^{run}-[0-9]+$");
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     /// <summary>The API on Kestrel at the port, with the real services the environment names.</summary>

@@ -50,12 +50,9 @@ internal static class ColdStartBenchmark
                 for (var run = 0; run < Runs; run++)
                 {
                     // Every run of the worker gets transfers it has not seen: a replay would only report them final.
-                    if (name == "LedgerWorkerFunction")
-                    {
-                        await WriteSqsEventAsync(Path.Combine(events, name + ".json"));
-                    }
-
-                    samples.Add(await SpawnChildAsync(Path.Combine(publish, mode, dir), handler, Path.Combine(events, name + ".json")));
+                    var transfers = name == "LedgerWorkerFunction" ? await WriteSqsEventAsync(Path.Combine(events, name + ".json")) : [];
+                    samples.Add(await SpawnChildAsync(Path.Combine(publish, mode, dir), name, handler, Path.Combine(events, name + ".json")));
+                    await AssertPostedAsync(transfers);
                 }
 
                 double Median(int i) => samples.Select(s => s[i]).Order().ElementAt(samples.Count / 2);
@@ -67,12 +64,12 @@ internal static class ColdStartBenchmark
         return 0;
     }
 
-    /// <summary>The child: prints "startToMain init first steadyP50" in milliseconds.</summary>
+    /// <summary>The child: prints "startToMain init first steadyP50" in milliseconds, or fails on the first wrong answer.</summary>
     private static async Task<int> RunChildAsync(string[] args)
     {
         var sinceStart = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
         var clock = Stopwatch.StartNew();
-        var (functionDir, handler, eventFile) = (args[0], args[1], args[2]);
+        var (functionDir, function, handler, eventFile) = (args[0], args[1], args[2], args[3]);
         var parts = handler.Split("::");
         var context = new FunctionLoadContext(Path.Combine(functionDir, parts[0] + ".dll"));
         var type = context.LoadFromAssemblyName(new AssemblyName(parts[0])).GetType(parts[1], throwOnError: true)!;
@@ -82,15 +79,17 @@ internal static class ColdStartBenchmark
 
         var payload = await File.ReadAllBytesAsync(eventFile);
         clock.Restart();
-        await InvokeAsync(method, instance, payload);
+        var answer = await InvokeAsync(method, instance, payload);
         var first = clock.Elapsed.TotalMilliseconds;
+        Verify(function, answer);
 
         var steady = new double[Steady];
         for (var i = 0; i < Steady; i++)
         {
             clock.Restart();
-            await InvokeAsync(method, instance, payload);
+            answer = await InvokeAsync(method, instance, payload);
             steady[i] = clock.Elapsed.TotalMilliseconds;
+            Verify(function, answer);
         }
 
         Array.Sort(steady);
@@ -100,16 +99,40 @@ internal static class ColdStartBenchmark
         return 0;
     }
 
-    private static async Task InvokeAsync(MethodInfo method, object? instance, byte[] payload)
+    /// <summary>The answer, read whole: reading it is part of the invocation, as it is for Lambda's runtime.</summary>
+    private static async Task<byte[]> InvokeAsync(MethodInfo method, object? instance, byte[] payload)
     {
         await using var input = new MemoryStream(payload);
         await using var output = await (Task<Stream>)method.Invoke(instance, [input])!;
-        await output.CopyToAsync(Stream.Null);
+        using var answer = new MemoryStream();
+        await output.CopyToAsync(answer);
+        return answer.ToArray();
     }
 
-    private static async Task<double[]> SpawnChildAsync(string functionDir, string handler, string eventFile)
+    /// <summary>
+    /// A fast wrong answer is no cold start worth reporting: the health check must answer 200, the worker report no
+    /// failed message (the parent then checks the ledger), the reconciler a run id. Checked outside the timings.
+    /// </summary>
+    private static void Verify(string function, byte[] answer)
     {
-        var start = new ProcessStartInfo("dotnet", [typeof(ColdStartBenchmark).Assembly.Location, "cold-start", "--child", functionDir, handler, eventFile])
+        using var json = System.Text.Json.JsonDocument.Parse(answer);
+        var root = json.RootElement;
+        var right = function switch
+        {
+            "ApiFunction" => root.GetProperty("statusCode").GetInt32() == 200,
+            "LedgerWorkerFunction" => root.GetProperty("batchItemFailures").GetArrayLength() == 0,
+            "ReconcileFunction" => root.TryGetProperty("run_id", out var run) && run.TryGetGuid(out var id) && id != Guid.Empty,
+            _ => throw new ArgumentException($"unknown function {function}", nameof(function)),
+        };
+        if (!right)
+        {
+            throw new InvalidOperationException($"{function} answered wrongly: {Encoding.UTF8.GetString(answer)}");
+        }
+    }
+
+    private static async Task<double[]> SpawnChildAsync(string functionDir, string function, string handler, string eventFile)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(ColdStartBenchmark).Assembly.Location, "cold-start", "--child", functionDir, function, handler, eventFile])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -127,12 +150,31 @@ internal static class ColdStartBenchmark
             : throw new InvalidOperationException($"cold-start --child {handler} exited {child.ExitCode}: {stderr}{stdout}");
     }
 
+    /// <summary>The worker's answer said no message failed; the ledger must say every transfer posted.</summary>
+    private static async Task AssertPostedAsync(Guid[] transfers)
+    {
+        if (transfers.Length == 0)
+        {
+            return;
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("DATABASE_URL")!);
+        await using var count = dataSource.CreateCommand("SELECT count(*) FROM transactions WHERE id = ANY(@ids) AND status = 'POSTED'");
+        count.Parameters.AddWithValue("ids", transfers);
+        var posted = (long)(await count.ExecuteScalarAsync())!;
+        if (posted != transfers.Length)
+        {
+            throw new InvalidOperationException($"LedgerWorkerFunction posted {posted} of the {transfers.Length} transfers it was given");
+        }
+    }
+
     /// <summary>Ten valid transfers, each between two accounts of its own, as the event source mapping would batch them.</summary>
-    private static async Task WriteSqsEventAsync(string path)
+    private static async Task<Guid[]> WriteSqsEventAsync(string path)
     {
         await using var dataSource = NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("DATABASE_URL")!);
         var records = new List<string>();
-        for (var i = 0; i < 10; i++)
+        var ids = new Guid[10];
+        for (var i = 0; i < ids.Length; i++)
         {
             var p = "cs" + Guid.NewGuid().ToString("N")[..12];
             await using (var open = dataSource.CreateCommand(
@@ -143,7 +185,7 @@ internal static class ColdStartBenchmark
                 await open.ExecuteNonQueryAsync();
             }
 
-            var id = Guid.NewGuid();
+            var id = ids[i] = Guid.NewGuid();
             var body = $$"""{"transaction_id":"{{id}}","type":"transfer","amount_minor":1000,"currency":"USD","source_account_id":"{{p}}-a","destination_account_id":"{{p}}-b","refund_of":null,"description":null}""";
             records.Add($$"""
                 {"messageId":"{{Guid.NewGuid()}}","receiptHandle":"AQEB{{id:N}}","body":{{System.Text.Json.JsonSerializer.Serialize(body)}},
@@ -153,6 +195,7 @@ internal static class ColdStartBenchmark
         }
 
         await File.WriteAllTextAsync(path, "{\"Records\":[" + string.Join(',', records) + "]}", Encoding.UTF8);
+        return ids;
     }
 
     private static string RepositoryRoot()

@@ -39,15 +39,13 @@ public static class EndToEndBenchmark
         var (_, _, failures) = await ApiLoadBenchmark.LoadAsync(http, run, sources, destinations, clients, requests);
         var accepted = total.Elapsed;
 
-        // Wait for the worker to settle everything (bounded: a benchmark stops by itself).
-        long settled = 0;
+        // Wait for the worker to settle everything (bounded: a benchmark stops by itself). Settled is POSTED or
+        // FAILED; only POSTED counts as done: every transfer here can post, so a FAILED one is a wrong answer.
+        long posted = 0, failed = 0;
         while (total.Elapsed < accepted + TimeSpan.FromMinutes(5))
         {
-            await using var count = resources.DataSource.CreateCommand(
-                "SELECT count(*) FROM transactions WHERE idempotency_key LIKE @run AND status <> 'ACCEPTED'");
-            count.Parameters.AddWithValue("run", run + "-%");
-            settled = (long)(await count.ExecuteScalarAsync())!;
-            if (settled >= requests - failures)
+            (posted, failed) = await OutcomesAsync(resources, run);
+            if (posted + failed >= requests - failures)
             {
                 break;
             }
@@ -62,17 +60,43 @@ public static class EndToEndBenchmark
         await using var latency = resources.DataSource.CreateCommand(
             """
             SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ms), percentile_disc(0.99) WITHIN GROUP (ORDER BY ms)
-              FROM (SELECT (extract(epoch FROM coalesce(posted_at, failed_at) - accepted_at) * 1000)::bigint AS ms
-                      FROM transactions WHERE idempotency_key LIKE @run AND status <> 'ACCEPTED') x
+              FROM (SELECT (extract(epoch FROM posted_at - accepted_at) * 1000)::bigint AS ms
+                      FROM transactions WHERE idempotency_key LIKE @run AND status = 'POSTED') x
             """);
         latency.Parameters.AddWithValue("run", run + "-%");
         await using var reader = await latency.ExecuteReaderAsync();
         await reader.ReadAsync();
-        Console.WriteLine("| clients | requests | accepted in s | settled | settled/s | p50 202→POSTED ms | p99 202→POSTED ms |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| clients | requests | not 202 | accepted in s | POSTED | FAILED | not settled | posted/s | p50 202→POSTED ms | p99 202→POSTED ms |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine(
-            $"| {clients} | {requests} | {accepted.TotalSeconds:N1} | {settled} | {(long)(settled / elapsed.TotalSeconds):N0} | {reader.GetInt64(0)} | {reader.GetInt64(1)} |");
+            $"| {clients} | {requests} | {failures} | {accepted.TotalSeconds:N1} | {posted} | {failed} | {requests - failures - posted - failed} | {(long)(posted / elapsed.TotalSeconds):N0} | {(reader.IsDBNull(0) ? "-" : reader.GetInt64(0))} | {(reader.IsDBNull(1) ? "-" : reader.GetInt64(1))} |");
+        if (failed > 0)
+        {
+            Console.Error.WriteLine($"wrong answer: {failed} transfers FAILED that should have posted ({await FailureCodesAsync(resources, run)})");
+        }
+
         await app.StopAsync();
-        return settled == requests ? 0 : 1;
+        return failures == 0 && posted == requests && failed == 0 ? 0 : 1;
+    }
+
+    private static async Task<(long Posted, long Failed)> OutcomesAsync(EngineResources resources, string run)
+    {
+        await using var count = resources.DataSource.CreateCommand(
+            """
+            SELECT count(*) FILTER (WHERE status = 'POSTED'), count(*) FILTER (WHERE status = 'FAILED')
+              FROM transactions WHERE idempotency_key LIKE @run
+            """);
+        count.Parameters.AddWithValue("run", run + "-%");
+        await using var reader = await count.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static async Task<string> FailureCodesAsync(EngineResources resources, string run)
+    {
+        await using var codes = resources.DataSource.CreateCommand(
+            "SELECT string_agg(code, ', ') FROM (SELECT failure_code || ' ×' || count(*) AS code FROM transactions WHERE idempotency_key LIKE @run AND status = 'FAILED' GROUP BY failure_code) x");
+        codes.Parameters.AddWithValue("run", run + "-%");
+        return (string)(await codes.ExecuteScalarAsync())!;
     }
 }

@@ -22,18 +22,16 @@ public static class PostingRules
             var transaction = transactions[i];
             refundTargets.TryGetValue(transaction.RefundOf ?? Guid.Empty, out var target);
             decisions[i] = Apply(transaction, accounts, target);
-            if (decisions[i].Posted)
+            if (decisions[i].Posted && target is not null)
             {
-                if (target is not null)
-                {
-                    target.RefundedSoFar += transaction.Amount;
-                }
+                target.RefundedSoFar += transaction.Amount;
+            }
 
-                // An original posted earlier in the same batch can be refunded later in it.
-                if (refundTargets.TryGetValue(transaction.Id, out var self))
-                {
-                    self.Status = TransactionStatus.Posted;
-                }
+            // An original posted earlier in the same batch can be refunded later in it; one that failed
+            // earlier in it is FAILED for its refunds too, not "not posted yet".
+            if (refundTargets.TryGetValue(transaction.Id, out var self))
+            {
+                self.Status = decisions[i].Posted ? TransactionStatus.Posted : TransactionStatus.Failed;
             }
         }
 

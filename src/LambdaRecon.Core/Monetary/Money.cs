@@ -36,29 +36,35 @@ public readonly record struct Money(long Minor, Currency Currency)
             return false;
         }
 
-        long minor = 0;
+        // The magnitude as unsigned: a negative amount reaches one further (long.MinValue has no positive twin).
+        ulong magnitude = 0;
         try
         {
             checked
             {
                 foreach (var c in whole)
                 {
-                    minor = (minor * 10) + (c - '0');
+                    magnitude = (magnitude * 10) + (uint)(c - '0');
                 }
 
                 for (var i = 0; i < currency.Exponent; i++)
                 {
-                    minor = (minor * 10) + (i < fraction.Length ? fraction[i] - '0' : 0);
+                    magnitude = (magnitude * 10) + (uint)(i < fraction.Length ? fraction[i] - '0' : 0);
                 }
             }
         }
         catch (OverflowException)
         {
+            magnitude = ulong.MaxValue;
+        }
+
+        if (magnitude > (negative ? (ulong)long.MaxValue + 1 : long.MaxValue))
+        {
             error = $"'{text}' is too large for a 64-bit count of {currency.Code} minor units";
             return false;
         }
 
-        money = new Money(negative ? -minor : minor, currency);
+        money = new Money(negative ? unchecked((long)(0 - magnitude)) : (long)magnitude, currency);
         error = null;
         return true;
     }

@@ -42,7 +42,9 @@ public static class DependencyProbe
         var watch = Stopwatch.StartNew();
         try
         {
-            await check(deadline.Token);
+            // WaitAsync as well as the token: a server that accepts and never answers keeps Npgsql's open
+            // waiting for its own connection Timeout (15 s by default) whatever the token says.
+            await check(deadline.Token).WaitAsync(deadline.Token);
             return new DependencyStatus(name, true, watch.ElapsedMilliseconds, null);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)

@@ -149,6 +149,53 @@ public sealed class ReconciliationApiTests(ApiFixture api) : IClassFixture<ApiFi
     }
 
     [Fact]
+    public async Task A_break_explained_with_a_note_moves_no_money_is_audited_once_and_only_that_break_leaves_later_runs()
+    {
+        var (bank, ids) = await PaymentsIntoBankAsync(("a", "1.00"), ("b", "2.00"));
+        await ImportAsync(bank, "csv", $"Date,Amount,Currency,Reference\n{Day(0)},1.00,USD,{_p}-a\n{Day(0)},0.35,USD,interest\n");
+        using var client = api.Client();
+        var first = await ApiFixture.JsonAsync(await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", Json("{}")));
+        var run = await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{first.GetProperty("run_id").GetGuid()}");
+        var breaks = run.GetProperty("breaks").EnumerateArray().ToArray();
+        var interest = Assert.Single(breaks, b => b.GetProperty("amount").GetInt64() == 35).GetProperty("break_id").GetGuid();
+        var unbooked = Assert.Single(breaks, b => b.GetProperty("transaction_id").ValueKind == JsonValueKind.String).GetProperty("break_id").GetGuid();
+        var url = $"/api/v1/reconciliations/breaks/{interest}/resolve";
+
+        using var explained = await client.PostAsync(url, Json("""{"action":"explain","note":"interest, booked next month"}"""));
+        var answer = await ApiFixture.JsonAsync(explained);
+        using var again = await client.PostAsync(url, Json("""{"action":"explain","note":"another note"}"""));
+        // Once explained, asking for an adjustment posts nothing: the break is settled.
+        using var adjustAfter = await client.PostAsync(url, Json("""{"action":"adjust","note":"changed my mind"}"""));
+        using var unknown = await client.PostAsync($"/api/v1/reconciliations/breaks/{Guid.NewGuid()}/resolve", Json("""{"action":"explain","note":"x"}"""));
+        var next = await ApiFixture.JsonAsync(await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", Json("{}")));
+        var balance = await ApiFixture.JsonAsync(await client.GetAsync($"/api/v1/accounts/{bank}/balance"));
+        var trail = await ApiFixture.JsonAsync(await client.GetAsync($"/api/v1/accounts/{bank}/audit-trail"));
+        var after = await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{first.GetProperty("run_id").GetGuid()}");
+
+        Assert.Equal(HttpStatusCode.OK, explained.StatusCode);
+        Assert.Equal(("explained", JsonValueKind.Null), (answer.GetProperty("status").GetString(), answer.GetProperty("adjustment_transaction_id").ValueKind));
+        Assert.Equal("explained", (await ApiFixture.JsonAsync(again)).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, adjustAfter.StatusCode);
+        Assert.Equal("explained", (await ApiFixture.JsonAsync(adjustAfter)).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        // No money moved: the balance is the two payments, and no adjustment exists for the account.
+        Assert.Equal("3.00", balance.GetProperty("balance").GetString());
+        Assert.Equal(0L, await api.CountAsync(
+            $"SELECT count(*) FROM transactions WHERE type = 'adjustment' AND '{bank}' IN (source_account_id, destination_account_id)"));
+        var events = trail.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("event").GetString()!.StartsWith("break.", StringComparison.Ordinal)).ToArray();
+        var audited = Assert.Single(events);
+        Assert.Equal("break.explained", audited.GetProperty("event").GetString());
+        Assert.StartsWith("admin-", audited.GetProperty("actor").GetString(), StringComparison.Ordinal);
+        Assert.Equal("interest, booked next month", audited.GetProperty("detail").GetProperty("note").GetString());
+        var stored = Assert.Single(after.GetProperty("breaks").EnumerateArray(), b => b.GetProperty("break_id").GetGuid() == interest);
+        Assert.Equal(("explained", "interest, booked next month"), (stored.GetProperty("status").GetString(), stored.GetProperty("resolution_note").GetString()));
+        Assert.Equal("open", Assert.Single(after.GetProperty("breaks").EnumerateArray(), b => b.GetProperty("break_id").GetGuid() == unbooked).GetProperty("status").GetString());
+        // The explained line is gone from later runs; the open break's payment is still reported.
+        Assert.Equal((0, 1, 0), (next.GetProperty("matched").GetInt32(), next.GetProperty("unmatched_internal").GetInt32(), next.GetProperty("unmatched_external").GetInt32()));
+        Assert.Equal([ids["b"].ToString()], next.GetProperty("details").GetProperty("unmatched_internal").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task An_entry_inserted_behind_the_ledgers_back_is_found_with_the_exact_difference()
     {
         var (bank, _) = await PaymentsIntoBankAsync(("a", "5.00"));

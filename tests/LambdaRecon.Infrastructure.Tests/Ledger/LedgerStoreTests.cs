@@ -125,6 +125,19 @@ public sealed class LedgerStoreTests(LedgerFixture ledger) : IClassFixture<Ledge
     }
 
     [Fact]
+    public async Task A_refund_later_in_the_batch_of_an_original_that_failed_earlier_in_it_is_refused_as_a_refund_of_a_failed_transaction()
+    {
+        // Found by the ledger property's plain model: the refund was reported as "not posted yet", which it never will be.
+        var (_, alice, bob) = await ThreeAccountsAsync(0);
+        var failed = Transfer(alice, bob, 100);
+
+        var outcomes = await ledger.Store.PostBatchAsync(
+            [failed, new(Guid.NewGuid(), TransactionType.Refund, 100, "USD", bob, alice, failed.Id)], CancellationToken.None);
+
+        Assert.Equal([FailureCodes.InsufficientFunds, FailureCodes.RefundOfFailedTransaction], outcomes.Select(o => o.FailureCode));
+    }
+
+    [Fact]
     public async Task Adjustments_go_against_a_suspense_account_and_need_a_reason()
     {
         var (_, alice, bob) = await ThreeAccountsAsync(1_000);

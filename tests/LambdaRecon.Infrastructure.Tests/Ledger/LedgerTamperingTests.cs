@@ -129,4 +129,113 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
 
         Assert.Contains("overdraft limit", error.MessageText, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// A refund of <paramref name="payment"/> written straight into the tables as POSTED, with legs that are
+    /// otherwise valid (they continue both accounts' chains), so that only the refund cap can refuse it.
+    /// </summary>
+    private async Task PostRefundDirectlyAsync(TransactionRecord payment, long amount)
+    {
+        var (alice, bob, id) = (payment.SourceAccountId, payment.DestinationAccountId, Guid.NewGuid());
+        var (aliceBalance, aliceSequence) = await LastEntryAsync(alice);
+        var (bobBalance, bobSequence) = await LastEntryAsync(bob);
+        await ledger.Database.ExecuteAsync(
+            $"""
+            BEGIN;
+            INSERT INTO transactions (id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, posted_at)
+            VALUES ('{id}', 'refund', 'POSTED', {amount}, 'USD', '{bob}', '{alice}', '{payment.Id}', now());
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+            VALUES ('{id}', '{bob}', -{amount}, 'USD', {bobBalance - amount}, {bobSequence + 1}),
+                   ('{id}', '{alice}', {amount}, 'USD', {aliceBalance + amount}, {aliceSequence + 1});
+            COMMIT;
+            """);
+    }
+
+    private async Task<(long Balance, long Sequence)> LastEntryAsync(string account)
+    {
+        await using var command = ledger.Database.DataSource.CreateCommand(
+            "SELECT balance_after, sequence FROM ledger_entries WHERE account_id = @account ORDER BY sequence DESC LIMIT 1");
+        command.Parameters.AddWithValue("account", account);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private Task<long> RefundedAsync(TransactionRecord payment) =>
+        ledger.Database.ScalarAsync<long>($"SELECT coalesce(sum(amount), 0)::bigint FROM transactions WHERE refund_of = '{payment.Id}' AND status = 'POSTED'");
+
+    [Fact]
+    public async Task Refunds_inserted_directly_are_refused_at_commit_once_they_would_exceed_the_original()
+    {
+        var (alice, bob, payment) = await PostedPaymentAsync();
+        // Bob holds more than the payment, so a larger refund's legs are valid and only the cap stands in the way.
+        await ledger.PostAsync(Transfer(_p + "-funding", bob, 1_000));
+
+        var overOnce = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(payment, 401));
+        await PostRefundDirectlyAsync(payment, 300);
+        var overTogether = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(payment, 101));
+        await PostRefundDirectlyAsync(payment, 100);
+        var overAfterAll = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(payment, 1));
+
+        Assert.All([overOnce, overTogether, overAfterAll], e => Assert.Contains("more than its 400", e.MessageText, StringComparison.Ordinal));
+        Assert.Equal(400, await RefundedAsync(payment));
+        Assert.Equal((1_000, 1_000), (await ledger.BalanceAsync(alice), await ledger.BalanceAsync(bob)));
+    }
+
+    [Fact]
+    public async Task An_accepted_refund_beyond_the_original_cannot_be_turned_posted_by_an_update()
+    {
+        var (alice, bob, payment) = await PostedPaymentAsync();
+        await ledger.PostAsync(Transfer(_p + "-funding", bob, 1_000));
+        var refund = Guid.NewGuid();
+        await ledger.Database.ExecuteAsync(
+            $"""
+            INSERT INTO transactions (id, type, amount, currency, source_account_id, destination_account_id, refund_of)
+            VALUES ('{refund}', 'refund', 500, 'USD', '{bob}', '{alice}', '{payment.Id}')
+            """);
+
+        var error = await RefusedAsync(
+            $"""
+            BEGIN;
+            UPDATE transactions SET status = 'POSTED', posted_at = now() WHERE id = '{refund}';
+            INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+            VALUES ('{refund}', '{bob}', -500, 'USD', 900, 3), ('{refund}', '{alice}', 500, 'USD', 1100, 3);
+            COMMIT;
+            """);
+
+        Assert.Contains("more than its 400", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal("ACCEPTED", await ledger.Database.ScalarAsync<string>($"SELECT status FROM transactions WHERE id = '{refund}'"));
+        Assert.Equal((600, 1_400), (await ledger.BalanceAsync(alice), await ledger.BalanceAsync(bob)));
+    }
+
+    [Theory]
+    [InlineData("UPDATE transactions SET amount = 1000 WHERE id = '{refund}'")]
+    [InlineData("UPDATE transactions SET amount = 100 WHERE id = '{payment}'")]
+    [InlineData("UPDATE transactions SET refund_of = '{other}' WHERE id = '{refund}'")]
+    [InlineData("UPDATE transactions SET type = 'transfer', refund_of = NULL WHERE id = '{refund}'")]
+    public async Task What_a_posted_refund_or_its_original_moves_cannot_be_changed_to_get_past_the_cap(string update)
+    {
+        var (alice, bob, payment) = await PostedPaymentAsync();
+        var other = Transfer(alice, bob, 50);
+        await ledger.PostAsync(other);
+        var refund = new TransactionRecord(Guid.NewGuid(), TransactionType.Refund, 300, "USD", bob, alice, payment.Id);
+        Assert.Equal(TransactionStatus.Posted, (await ledger.PostAsync(refund)).Status);
+
+        var error = await RefusedAsync(update.Replace("{refund}", refund.Id.ToString(), StringComparison.Ordinal)
+            .Replace("{payment}", payment.Id.ToString(), StringComparison.Ordinal).Replace("{other}", other.Id.ToString(), StringComparison.Ordinal));
+
+        Assert.Contains("cannot change what it moves", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal(300, await RefundedAsync(payment));
+        Assert.Equal((
+            (400L, "transfer", (Guid?)null), (300L, "refund", (Guid?)payment.Id)),
+            (await RowAsync(payment.Id), await RowAsync(refund.Id)));
+    }
+
+    private async Task<(long Amount, string Type, Guid? RefundOf)> RowAsync(Guid id)
+    {
+        await using var command = ledger.Database.DataSource.CreateCommand("SELECT amount, type, refund_of FROM transactions WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetGuid(2));
+    }
 }
