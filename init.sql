@@ -230,15 +230,16 @@ CREATE OR REPLACE TRIGGER transactions_append_only
     BEFORE DELETE OR TRUNCATE ON transactions FOR EACH STATEMENT EXECUTE FUNCTION transactions_refuse_delete();
 
 -- The posted refunds of a transaction never add up to more than it.
+-- A missing original, or one that is not POSTED, moved nothing to give back: its refunds are capped at 0.
 CREATE OR REPLACE FUNCTION transactions_check_refund_cap() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     original bigint;
     refunded bigint;
 BEGIN
-    SELECT amount INTO original FROM transactions WHERE id = NEW.refund_of;
+    SELECT coalesce(max(amount), 0) INTO original FROM transactions WHERE id = NEW.refund_of AND status = 'POSTED';
     SELECT coalesce(sum(amount), 0) INTO refunded FROM transactions WHERE refund_of = NEW.refund_of AND status = 'POSTED';
     IF refunded > original THEN
-        RAISE EXCEPTION 'refunds of transaction % would reach % minor units, more than its %', NEW.refund_of, refunded, original
+        RAISE EXCEPTION 'refunds of transaction % would reach % minor units, more than its % posted', NEW.refund_of, refunded, original
             USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;

@@ -176,9 +176,28 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
         await PostRefundDirectlyAsync(payment, 100);
         var overAfterAll = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(payment, 1));
 
-        Assert.All([overOnce, overTogether, overAfterAll], e => Assert.Contains("more than its 400", e.MessageText, StringComparison.Ordinal));
+        Assert.All([overOnce, overTogether, overAfterAll], e => Assert.Contains("more than its 400 posted", e.MessageText, StringComparison.Ordinal));
         Assert.Equal(400, await RefundedAsync(payment));
         Assert.Equal((1_000, 1_000), (await ledger.BalanceAsync(alice), await ledger.BalanceAsync(bob)));
+    }
+
+    [Fact]
+    public async Task A_posted_refund_of_a_transaction_that_does_not_exist_or_failed_is_refused()
+    {
+        var (_, bob, payment) = await PostedPaymentAsync();
+        await ledger.PostAsync(Transfer(_p + "-funding", bob, 1_000));
+        var failed = payment with { Id = Guid.NewGuid() };
+        await ledger.Database.ExecuteAsync(
+            $"""
+            INSERT INTO transactions (id, type, status, amount, currency, source_account_id, destination_account_id, failed_at, failure_code)
+            VALUES ('{failed.Id}', 'transfer', 'FAILED', 400, 'USD', '{payment.SourceAccountId}', '{bob}', now(), 'insufficient_funds')
+            """);
+
+        var ofMissing = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(payment with { Id = Guid.NewGuid() }, 1));
+        var ofFailed = await Assert.ThrowsAsync<PostgresException>(() => PostRefundDirectlyAsync(failed, 1));
+
+        Assert.All([ofMissing, ofFailed], e => Assert.Contains("more than its 0 posted", e.MessageText, StringComparison.Ordinal));
+        Assert.Equal(1_400, await ledger.BalanceAsync(bob));
     }
 
     [Fact]
@@ -202,7 +221,7 @@ public sealed class LedgerTamperingTests(LedgerFixture ledger) : IClassFixture<L
             COMMIT;
             """);
 
-        Assert.Contains("more than its 400", error.MessageText, StringComparison.Ordinal);
+        Assert.Contains("more than its 400 posted", error.MessageText, StringComparison.Ordinal);
         Assert.Equal("ACCEPTED", await ledger.Database.ScalarAsync<string>($"SELECT status FROM transactions WHERE id = '{refund}'"));
         Assert.Equal((600, 1_400), (await ledger.BalanceAsync(alice), await ledger.BalanceAsync(bob)));
     }
