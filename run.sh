@@ -3,7 +3,8 @@
 # runner with the given command (default start: the API on http://127.0.0.1:${PORT:-3000}, the SQS
 # poller and the schedule, every request through ApiFunction's entry point; --kestrel serves the app
 # directly). Other commands: start-api, invoke <Function> [--event <file>|-] [--env-vars <file>],
-# generate-event …, import-statement …, dlq-redrive, migrate, keys …, tenants ….
+# generate-event …, import-statement …, dlq-redrive, migrate, keys …, tenants …, env (the running
+# copy's service variables, for a debugger: eval "$(./run.sh env)").
 # A second start in the same checkout refuses; generate-event needs no service.
 # Beside a running ./run.sh, a command uses its services and its build, and leaves them running.
 # migrate, keys and tenants with DATABASE_URL set work on that database alone and start nothing.
@@ -29,6 +30,16 @@ mkdir -p "$STATE_DIR"
 # behind by a killed ./run.sh is a leftover, which the next start stops.
 if [[ "$COMMAND" =~ ^(start|start-api)$ ]] && pidfile_alive "$STATE_DIR/run.pid"; then
   die "a ./run.sh is already serving from this checkout (pid $(cat "$STATE_DIR/run.pid")): stop it first (Ctrl-C in its terminal), or run other commands beside it"
+fi
+
+if [ "$COMMAND" = env ]; then
+  # The running copy's service variables, for a process started by hand (a debugger, say): eval "$(./run.sh env)".
+  pidfile_alive "$STATE_DIR/local.pid" || die "no ./run.sh is serving from this checkout: start one first"
+  export_service_environment
+  for name in DATABASE_URL REDIS_URL QUEUE_URL DLQ_URL AWS_REGION AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_SSM AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
+    printf 'export %s=%q\n' "$name" "${!name}"
+  done
+  exit 0
 fi
 
 if [ "$COMMAND" = generate-event ] && ! pidfile_alive "$STATE_DIR/local.pid" && [[ " $* " != *" --transaction-id "* ]]; then

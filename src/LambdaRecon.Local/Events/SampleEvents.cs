@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Core.Monetary;
@@ -20,7 +21,12 @@ public static class SampleEvents
 {
     public const string Account = "123456789012";
 
-    private static readonly LambdaJsonContext Indented = new(new JsonSerializerOptions(LambdaJsonContext.Default.Options) { WriteIndented = true });
+    // For people to read and edit: indented, and quotes in a body left as \" rather than \u0022 (never put in HTML).
+    private static readonly LambdaJsonContext Indented = new(new JsonSerializerOptions(LambdaJsonContext.Default.Options)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     private static string Region => Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
 
