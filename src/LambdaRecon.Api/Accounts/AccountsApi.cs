@@ -120,7 +120,7 @@ public static partial class AccountsApi
 
         var response = await ResponseAsync(client.TenantId, account, ledger, cancellationToken);
         return result == AccountCreation.Created
-            ? TypedResults.Created($"/api/v1/accounts/{Uri.EscapeDataString(account.Id)}", response)
+            ? TypedResults.Created($"{http.Request.PathBase}/api/v1/accounts/{Uri.EscapeDataString(account.Id)}", response)
             : TypedResults.Ok(response);
     }
 

@@ -90,7 +90,7 @@ public static class ReconciliationApi
         var import = await statements.ImportAsync(account.Id, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines,
             http.Client().ClientId, cancellationToken);
         var response = new StatementImportResponse(import.StatementId, account.Id, format, import.Lines, import.Imported, import.AlreadyImported);
-        return import.AlreadyImported ? TypedResults.Ok(response) : TypedResults.Created($"/api/v1/statements/{import.StatementId}", response);
+        return import.AlreadyImported ? TypedResults.Ok(response) : TypedResults.Created($"{http.Request.PathBase}/api/v1/statements/{import.StatementId}", response);
     }
 
     /// <summary>
