@@ -1,7 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
+using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.LedgerWorker.Posting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaRecon.LedgerWorker;
@@ -39,6 +41,7 @@ public sealed class Function
     {
         Interlocked.Increment(ref _builds);
         var services = EngineServices.BuildForFunction(Requires);
-        return ActivatorUtilities.CreateInstance<SqsBatchHandler>(services);
+        return ActivatorUtilities.CreateInstance<SqsBatchHandler>(
+            services, EmbeddedMetrics.ForFunction("LedgerWorkerFunction", services.GetRequiredService<IConfiguration>()));
     }
 }

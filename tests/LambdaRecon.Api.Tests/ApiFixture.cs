@@ -111,6 +111,7 @@ public sealed class ApiFixture : IAsyncLifetime
                 MaxNumberOfMessages = 10,
                 WaitTimeSeconds = 0,
                 VisibilityTimeout = 30,
+                MessageAttributeNames = ["All"],
             })).Messages ?? [];
             if (received.Count == 0)
             {

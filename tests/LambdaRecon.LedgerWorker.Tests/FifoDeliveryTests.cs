@@ -43,7 +43,7 @@ public sealed class FifoDeliveryTests(WorkerFixture worker) : IClassFixture<Work
         {
             foreach (var transfer in group)
             {
-                await publisher.PublishAsync(TransactionMessage.From(transfer), CancellationToken.None);
+                await publisher.PublishAsync(TransactionMessage.From(transfer), "test", CancellationToken.None);
             }
         }));
         var injector = new FailureInjector(worker, new Random(5));

@@ -4,6 +4,7 @@ using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.Lambda.Sqs;
@@ -28,6 +29,9 @@ public sealed class WorkerFixture : IAsyncLifetime
 
     public RecordingLoggerProvider Logs { get; } = new();
 
+    /// <summary>The handlers' metrics go nowhere; <c>WorkerMetricsTests</c> reads its own.</summary>
+    public static EmbeddedMetrics NoMetrics { get; } = new("LedgerWorkerFunction", "test", () => TextWriter.Null);
+
     public LedgerStore Store { get; private set; } = null!;
 
     public SqsBatchHandler Handler { get; private set; } = null!;
@@ -42,10 +46,10 @@ public sealed class WorkerFixture : IAsyncLifetime
         Database = await TestDatabase.CreateAsync();
         Resources = new EngineResources(TestEnvironment.Settings(Database.ConnectionString));
         Store = new LedgerStore(Resources.DataSource);
-        Handler = new SqsBatchHandler(Store, Logs.CreateLogger<SqsBatchHandler>());
+        Handler = new SqsBatchHandler(Store, NoMetrics, Logs.CreateLogger<SqsBatchHandler>());
         _unreachable = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Port = ClosedPort(), Timeout = 2 }.ConnectionString);
-        UnreachableHandler = new SqsBatchHandler(new LedgerStore(_unreachable), Logs.CreateLogger<SqsBatchHandler>());
+        UnreachableHandler = new SqsBatchHandler(new LedgerStore(_unreachable), NoMetrics, Logs.CreateLogger<SqsBatchHandler>());
         await OpenAsync(Funding, overdraftLimit: null, kind: AccountKinds.Funding);
     }
 

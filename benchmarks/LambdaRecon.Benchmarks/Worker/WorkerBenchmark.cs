@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Lambda;
 using LambdaRecon.Lambda.Sqs;
@@ -29,7 +30,7 @@ public static class WorkerBenchmark
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         // No logger: the handler's one Information line per batch would measure the console, not the worker.
-        var handler = new SqsBatchHandler(new LedgerStore(dataSource), NullLogger<SqsBatchHandler>.Instance);
+        var handler = new SqsBatchHandler(new LedgerStore(dataSource), new EmbeddedMetrics("LedgerWorkerFunction", "benchmark", () => TextWriter.Null), NullLogger<SqsBatchHandler>.Instance);
         var run = "w" + Guid.NewGuid().ToString("N")[..8];
         var ids = Enumerable.Range(0, accountCount).Select(i => $"{run}-{i}").ToArray();
         // No overdraft limit: every transfer posts, so the numbers measure posting, not refusals.

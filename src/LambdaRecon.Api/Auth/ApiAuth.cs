@@ -45,7 +45,10 @@ public static class ApiAuth
     }
 
     public static ApiClient Client(this HttpContext http) =>
-        http.Items[ClientItem] as ApiClient ?? throw new InvalidOperationException("the endpoint has no RequireScope");
+        http.ClientOrNull() ?? throw new InvalidOperationException("the endpoint has no RequireScope");
+
+    /// <summary>The authenticated client, or null before authentication, on a refused key and on open endpoints.</summary>
+    public static ApiClient? ClientOrNull(this HttpContext http) => http.Items[ClientItem] as ApiClient;
 
     private static async Task<ApiClient?> AuthenticateAsync(HttpContext http)
     {

@@ -2,10 +2,12 @@ using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
+using LambdaRecon.Infrastructure.Observability;
 using Scalar.AspNetCore;
 
 namespace LambdaRecon.Api.Hosting;
@@ -33,7 +35,9 @@ public static class ApiHost
     {
         builder.Logging.AddLambdaReconLogging(builder.Configuration);
         builder.Services.AddLambdaRecon();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = RequestLog.Customize);
+        builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
+        builder.Services.AddSingleton(sp => EmbeddedMetrics.ForFunction("ApiFunction", sp.GetRequiredService<IConfiguration>()));
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
@@ -42,6 +46,7 @@ public static class ApiHost
 
     public static void MapApplication(this WebApplication app)
     {
+        app.UseRequestLog();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();

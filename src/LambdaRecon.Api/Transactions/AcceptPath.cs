@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Amazon.Runtime;
 using Amazon.SQS;
+using LambdaRecon.Api.Hosting;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Auth;
@@ -66,9 +67,13 @@ public static partial class AcceptPath
             return (null, Problem.Validation("idempotencyKey", "an idempotency key is required: the Idempotency-Key header or the body's idempotencyKey"));
         }
 
-        return key.Length is < 1 or > 255 || key.Any(c => c is < ' ' or > '~')
-            ? (null, Problem.Validation("idempotencyKey", "the idempotency key must be 1 to 255 printable ASCII characters"))
-            : (key, null);
+        if (key.Length is < 1 or > 255 || key.Any(c => c is < ' ' or > '~'))
+        {
+            return (null, Problem.Validation("idempotencyKey", "the idempotency key must be 1 to 255 printable ASCII characters"));
+        }
+
+        request.HttpContext.NoteIdempotencyKey(key);
+        return (key, null);
     }
 
     /// <summary>SHA-256 of the request's canonical form: equal requests hash equal whatever their spacing or key order.</summary>
@@ -126,7 +131,7 @@ public static partial class AcceptPath
     /// first request runs, or the first request's unfinished work completed. Null for a new key.
     /// </summary>
     public static async Task<IResult?> AnswerKnownKeyAsync(
-        AcceptServices services, ApiClient client, string key, byte[] hash, PathString pathBase, CancellationToken cancellationToken)
+        AcceptServices services, ApiClient client, string key, byte[] hash, HttpContext http, CancellationToken cancellationToken)
     {
         var cached = await services.Cache.GetAsync(client.TenantId, client.ClientId, key);
         if (cached is not null)
@@ -145,6 +150,7 @@ public static partial class AcceptPath
             return Mismatch(key);
         }
 
+        http.NoteTransaction(entry.TransactionId);
         if (entry.Completed)
         {
             await services.Cache.SetAsync(client.TenantId, client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), entry.ResponseStatus!.Value, entry.ResponseBody!));
@@ -159,30 +165,31 @@ public static partial class AcceptPath
         // The first request stopped before it published (SQS was down, or it crashed): finish its work.
         var view = await services.Reader.GetAsync(client.TenantId, entry.TransactionId, cancellationToken)
             ?? throw new InvalidOperationException($"idempotency key {key} names transaction {entry.TransactionId}, which does not exist");
-        return await PublishAsync(services, client, key, hash, view.Record, pathBase, cancellationToken);
+        return await PublishAsync(services, client, key, hash, view.Record, http, cancellationToken);
     }
 
     /// <summary>Records a new transaction under the key and publishes it; a key taken meanwhile is answered as known.</summary>
     public static async Task<IResult> AcceptNewAsync(
         AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, JsonElement? metadata,
-        PathString pathBase, CancellationToken cancellationToken)
+        HttpContext http, CancellationToken cancellationToken)
     {
         if (!await services.Intake.ReserveAsync(client.TenantId, client.ClientId, key, hash, transaction, Canonical(metadata), cancellationToken))
         {
-            return await AnswerKnownKeyAsync(services, client, key, hash, pathBase, cancellationToken) ?? InFlight(key);
+            return await AnswerKnownKeyAsync(services, client, key, hash, http, cancellationToken) ?? InFlight(key);
         }
 
-        return await PublishAsync(services, client, key, hash, transaction, pathBase, cancellationToken);
+        return await PublishAsync(services, client, key, hash, transaction, http, cancellationToken);
     }
 
     private static async Task<IResult> PublishAsync(
-        AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, PathString pathBase,
+        AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, HttpContext http,
         CancellationToken cancellationToken)
     {
+        http.NoteTransaction(transaction.Id);
         string messageId;
         try
         {
-            messageId = await services.Publisher.PublishAsync(TransactionMessage.From(transaction), cancellationToken);
+            messageId = await services.Publisher.PublishAsync(TransactionMessage.From(transaction), http.TraceIdentifier, cancellationToken);
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException
                                   && !cancellationToken.IsCancellationRequested)
@@ -195,7 +202,7 @@ public static partial class AcceptPath
         }
 
         var body = JsonSerializer.Serialize(new AcceptedResponse(
-            "ACCEPTED", key, transaction.Id, messageId, PollUrl(pathBase, key)));
+            "ACCEPTED", key, transaction.Id, messageId, PollUrl(http.Request.PathBase, key)));
         await services.Intake.CompleteAsync(client.TenantId, client.ClientId, key, transaction.Id, messageId, StatusCodes.Status202Accepted, body, cancellationToken);
         await services.Cache.SetAsync(client.TenantId, client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), StatusCodes.Status202Accepted, body));
         return Results.Content(body, "application/json", Encoding.UTF8, StatusCodes.Status202Accepted);
@@ -235,6 +242,16 @@ public static partial class AcceptPath
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
+            // The first answer names its transaction; so does this request's log line.
+            using (var first = JsonDocument.Parse(body))
+            {
+                if (first.RootElement.ValueKind == JsonValueKind.Object
+                    && first.RootElement.TryGetProperty("transactionId", out var id) && id.TryGetGuid(out var transactionId))
+                {
+                    httpContext.NoteTransaction(transactionId);
+                }
+            }
+
             httpContext.Response.Headers["Idempotent-Replayed"] = "true";
             httpContext.Response.Headers["Original-Status"] = originalStatus.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Results.Content(body, "application/json", Encoding.UTF8, StatusCodes.Status200OK).ExecuteAsync(httpContext);

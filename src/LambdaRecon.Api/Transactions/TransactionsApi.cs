@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Hosting;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Core.Monetary;
@@ -118,7 +119,7 @@ public static class TransactionsApi
 
         var client = http.Client();
         var hash = AcceptPath.Hash("transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, AcceptPath.Canonical(metadata));
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http.Request.PathBase, cancellationToken) is { } known2)
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http, cancellationToken) is { } known2)
         {
             return known2;
         }
@@ -158,7 +159,7 @@ public static class TransactionsApi
         }
 
         var record = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, http.Request.PathBase, cancellationToken);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, http, cancellationToken);
     }
 
     /// <summary>Refunds all or part of a transaction, back the way it came; the ledger's refund cap decides.</summary>
@@ -196,7 +197,7 @@ public static class TransactionsApi
 
         var client = http.Client();
         var hash = AcceptPath.Hash("refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http.Request.PathBase, cancellationToken) is { } known)
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http, cancellationToken) is { } known)
         {
             return known;
         }
@@ -243,14 +244,20 @@ public static class TransactionsApi
         var refund = new TransactionRecord(
             Guid.NewGuid(), TransactionType.Refund, amount, currency.Code,
             original.Record.DestinationAccountId, original.Record.SourceAccountId, id, reason);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, http.Request.PathBase, cancellationToken);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, http, cancellationToken);
     }
 
     /// <summary>Where a submitted transaction stands, by the idempotency key the client chose.</summary>
     public static async Task<IResult> GetStatusAsync(string idempotencyKey, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
     {
         var client = http.Client();
+        http.NoteIdempotencyKey(idempotencyKey);
         var view = await reader.GetByKeyAsync(client.TenantId, client.ClientId, idempotencyKey, cancellationToken);
+        if (view is not null)
+        {
+            http.NoteTransaction(view.Record.Id);
+        }
+
         return view is null
             ? Problem.NotFound("Transaction", $"no transaction was submitted with idempotency key '{idempotencyKey}' by this client")
             : TypedResults.Ok(TransactionResponse.From(view));
@@ -264,6 +271,7 @@ public static class TransactionsApi
 
     public static async Task<IResult> GetAsync(Guid id, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
     {
+        http.NoteTransaction(id);
         var view = await reader.GetAsync(http.Client().TenantId, id, cancellationToken);
         return view is null ? Problem.NotFound("Transaction", $"transaction {id} does not exist") : TypedResults.Ok(TransactionResponse.From(view));
     }

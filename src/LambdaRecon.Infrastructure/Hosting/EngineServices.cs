@@ -3,6 +3,7 @@ using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Migrations;
+using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Tenants;
@@ -10,7 +11,6 @@ using LambdaRecon.Infrastructure.Transactions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Hosting;
@@ -61,25 +61,24 @@ public static class EngineServices
     }
 
     /// <summary>
-    /// One JSON object per line on stdout, with scopes: what Lambda hands to CloudWatch Logs, where each
-    /// field can be queried. The level is Lambda's (advanced logging controls set AWS_LAMBDA_LOG_LEVEL).
+    /// One flat JSON object per line on stdout (<see cref="JsonLineLoggerProvider"/>): what Lambda hands to
+    /// CloudWatch Logs, where each field can be queried. The level is Lambda's (advanced logging controls
+    /// set AWS_LAMBDA_LOG_LEVEL).
     /// </summary>
     public static ILoggingBuilder AddLambdaReconLogging(this ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(LevelFrom(configuration["AWS_LAMBDA_LOG_LEVEL"]));
-        // The framework's per-request Information lines would cost more than the requests they describe.
+        // The API writes its own line per request (method, route, status, duration, ids); the framework's
+        // per-request Information lines would say less and cost as much.
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
-        logging.AddJsonConsole(options =>
-        {
-            options.IncludeScopes = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
-        });
+        // Off altogether: its scope would put the raw path (ids, keys) on every line; the API's own scope
+        // puts the request id there instead.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Logs are stderr for the local runner's commands, whose stdout is their answer; Lambda reads both.
-        logging.Services.Configure<ConsoleLoggerOptions>(options => options.LogToStandardErrorThreshold =
-            string.Equals(configuration["LAMBDARECON_LOG_TO_STDERR"], "true", StringComparison.OrdinalIgnoreCase) ? LogLevel.Trace : LogLevel.None);
+        var toStandardError = string.Equals(configuration["LAMBDARECON_LOG_TO_STDERR"], "true", StringComparison.OrdinalIgnoreCase);
+        logging.AddProvider(new JsonLineLoggerProvider(toStandardError ? () => Console.Error : () => Console.Out));
         return logging;
     }
 

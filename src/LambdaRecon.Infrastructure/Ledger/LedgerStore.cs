@@ -3,8 +3,12 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Ledger;
 
-/// <summary>The outcome of posting one transaction; <c>AlreadyFinal</c> when an earlier posting decided it.</summary>
-public sealed record PostingOutcome(Guid TransactionId, TransactionStatus Status, string? FailureCode, string? FailureReason, bool AlreadyFinal);
+/// <summary>
+/// The outcome of posting one transaction; <c>AlreadyFinal</c> when an earlier posting decided it. <c>AcceptedAt</c>
+/// is when the API recorded it, for the accepted→posted latency.
+/// </summary>
+public sealed record PostingOutcome(
+    Guid TransactionId, TransactionStatus Status, string? FailureCode, string? FailureReason, bool AlreadyFinal, DateTimeOffset AcceptedAt);
 
 /// <summary>
 /// Posts batches of transactions into the ledger: one database transaction and three round trips
@@ -38,7 +42,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             var row = recorded[id];
             if (row.Status != TransactionStatus.Accepted)
             {
-                outcomes[id] = new PostingOutcome(id, row.Status, row.FailureCode, row.FailureReason, AlreadyFinal: true);
+                outcomes[id] = new PostingOutcome(id, row.Status, row.FailureCode, row.FailureReason, AlreadyFinal: true, row.AcceptedAt);
             }
             else if (ForeignAccount(row, tenants) is { } foreign)
             {
@@ -56,7 +60,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             outcomes[decision.TransactionId] = new PostingOutcome(
                 decision.TransactionId,
                 decision.Posted ? TransactionStatus.Posted : TransactionStatus.Failed,
-                decision.FailureCode, decision.FailureReason, AlreadyFinal: false);
+                decision.FailureCode, decision.FailureReason, AlreadyFinal: false, recorded[decision.TransactionId].AcceptedAt);
         }
 
         if (decisions.Count > 0)
@@ -69,7 +73,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
     }
 
     private sealed record RecordedTransaction(
-        TransactionRecord Record, TransactionStatus Status, string? FailureCode, string? FailureReason, string TenantId);
+        TransactionRecord Record, TransactionStatus Status, string? FailureCode, string? FailureReason, string TenantId, DateTimeOffset AcceptedAt);
 
     /// <returns>The failure reason when one of the transaction's accounts belongs to another tenant, worded as for a missing account.</returns>
     private static string? ForeignAccount(RecordedTransaction row, Dictionary<string, string> tenants) =>
@@ -218,9 +222,9 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
     }
 
     private const string TransactionColumns =
-        "id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, description, failure_code, failure_reason, tenant_id";
+        "id, type, status, amount, currency, source_account_id, destination_account_id, refund_of, description, failure_code, failure_reason, tenant_id, accepted_at";
 
-    private const int TransactionColumnCount = 12;
+    private const int TransactionColumnCount = 13;
 
     private static RecordedTransaction ReadTransaction(NpgsqlDataReader reader) => new(
         new TransactionRecord(
@@ -231,7 +235,8 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         ParseStatus(reader.GetString(2)),
         reader.IsDBNull(9) ? null : reader.GetString(9),
         reader.IsDBNull(10) ? null : reader.GetString(10),
-        reader.GetString(11));
+        reader.GetString(11),
+        reader.GetFieldValue<DateTimeOffset>(12));
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {

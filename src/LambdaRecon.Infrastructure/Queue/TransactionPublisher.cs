@@ -8,11 +8,16 @@ namespace LambdaRecon.Infrastructure.Queue;
 /// account's transactions post in the order they were accepted while different accounts proceed
 /// in parallel; the deduplication id is the transaction id, so a retried publish within SQS's
 /// five-minute window is dropped by SQS itself (and after it, by the worker's idempotent posting).
+/// The message attribute <see cref="RequestIdAttribute"/> carries the id of the request that published it,
+/// so the worker's lines about the message name the same request as the API's.
 /// </summary>
 public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
 {
+    public const string RequestIdAttribute = "RequestId";
+
+    /// <param name="requestId">The API request's id (X-Request-Id), or what else published it (the reconciliation run).</param>
     /// <returns>The SQS message id.</returns>
-    public async Task<string> PublishAsync(TransactionMessage message, CancellationToken cancellationToken)
+    public async Task<string> PublishAsync(TransactionMessage message, string requestId, CancellationToken cancellationToken)
     {
         var response = await sqs.SendMessageAsync(
             new SendMessageRequest
@@ -21,6 +26,10 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
                 MessageBody = message.ToJson(),
                 MessageGroupId = message.SourceAccountId,
                 MessageDeduplicationId = message.TransactionId.ToString("N"),
+                MessageAttributes = new Dictionary<string, MessageAttributeValue>
+                {
+                    [RequestIdAttribute] = new() { DataType = "String", StringValue = requestId },
+                },
             },
             cancellationToken);
         return response.MessageId;

@@ -20,7 +20,8 @@ public sealed class PipelineSweep(EngineResources resources)
 {
     public const int MaxRepublishPerRun = 1_000;
 
-    public async Task<PipelineReport> RunAsync(TimeSpan stuckAfter, DateTimeOffset windowStart, CancellationToken cancellationToken)
+    /// <param name="publishedBy">Goes with each republished message as its request id: which run sent it again.</param>
+    public async Task<PipelineReport> RunAsync(TimeSpan stuckAfter, DateTimeOffset windowStart, string publishedBy, CancellationToken cancellationToken)
     {
         var stuck = new List<TransactionRecord>();
         await using (var command = resources.DataSource.CreateCommand(
@@ -46,7 +47,7 @@ public sealed class PipelineSweep(EngineResources resources)
         var republished = new List<Guid>();
         foreach (var transaction in stuck)
         {
-            var messageId = await publisher.PublishAsync(TransactionMessage.From(transaction), cancellationToken);
+            var messageId = await publisher.PublishAsync(TransactionMessage.From(transaction), publishedBy, cancellationToken);
             await using var mark = resources.DataSource.CreateCommand(
                 "UPDATE transactions SET published_at = coalesce(published_at, now()), message_id = coalesce(message_id, @message) WHERE id = @id");
             mark.Parameters.AddWithValue("id", transaction.Id);

@@ -1,10 +1,30 @@
 using LambdaRecon.Core.Reconciliation;
+using LambdaRecon.Infrastructure.Observability;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
 
 public sealed record ScheduledSummary(
     Guid RunId, DateTimeOffset Since, int Differences, IReadOnlyList<Guid> Republished, IReadOnlyList<DeadLetter> DeadLetters,
-    IReadOnlyDictionary<string, long> StatusCounts, IReadOnlyList<RunSummary> Accounts);
+    IReadOnlyDictionary<string, long> StatusCounts, IReadOnlyList<RunSummary> Accounts, long OpenBreaks)
+{
+    /// <summary>
+    /// The run's metrics: ReconciliationDifferences counts the ledger integrity differences (the alarm's
+    /// metric), the unmatched and mismatched items are summed over the accounts reconciled, OpenBreaks counts
+    /// every break still open after the run, StuckRepublished the transactions sent to the queue again, and
+    /// DlqDepth the messages seen in the DLQ.
+    /// </summary>
+    public IReadOnlyList<Metric> Metrics() =>
+    [
+        Metric.Count("ReconciliationDifferences", Differences),
+        Metric.Count("UnmatchedInternal", Accounts.Sum(a => (long)a.UnmatchedInternal)),
+        Metric.Count("UnmatchedExternal", Accounts.Sum(a => (long)a.UnmatchedExternal)),
+        Metric.Count("AmountMismatches", Accounts.Sum(a => (long)a.AmountMismatches)),
+        Metric.Count("OpenBreaks", OpenBreaks),
+        Metric.Count("StuckRepublished", Republished.Count),
+        Metric.Count("DlqDepth", DeadLetters.Count),
+        Metric.Count("AccountsReconciled", Accounts.Count),
+    ];
+}
 
 /// <summary>
 /// What the schedule runs: the whole ledger's integrity, the pipeline sweep, and a reconciliation of
@@ -17,6 +37,7 @@ public sealed class ScheduledReconciliation(EngineResources resources)
     public async Task<ScheduledSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
     {
         var dataSource = resources.DataSource;
+        var runId = Guid.NewGuid();
         var startedAt = DateTimeOffset.UtcNow;
         // The previous schedule's own row (account_id NULL), not the per-account runs it made.
         await using var last = dataSource.CreateCommand(
@@ -24,7 +45,8 @@ public sealed class ScheduledReconciliation(EngineResources resources)
         var since = await last.ExecuteScalarAsync(cancellationToken) is DateTime d ? new DateTimeOffset(d, TimeSpan.Zero) : DateTimeOffset.MinValue;
 
         var differences = await LedgerIntegrity.CheckAsync(dataSource, null, cancellationToken);
-        var pipeline = await new PipelineSweep(resources).RunAsync(StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, cancellationToken);
+        var pipeline = await new PipelineSweep(resources).RunAsync(
+            StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, $"reconciliation:{runId}", cancellationToken);
 
         var active = new List<string>();
         await using (var command = dataSource.CreateCommand(
@@ -51,8 +73,14 @@ public sealed class ScheduledReconciliation(EngineResources resources)
             accounts.Add(run.Summary);
         }
 
-        var runId = Guid.NewGuid();
-        var summary = new ScheduledSummary(runId, since, differences.Count, pipeline.Republished, pipeline.DeadLetters, pipeline.StatusCounts, accounts);
+        long openBreaks;
+        await using (var count = dataSource.CreateCommand("SELECT count(*) FROM reconciliation_breaks WHERE status = 'open'"))
+        {
+            openBreaks = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var summary = new ScheduledSummary(
+            runId, since, differences.Count, pipeline.Republished, pipeline.DeadLetters, pipeline.StatusCounts, accounts, openBreaks);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await RunStore.InsertRunAsync(connection, runId, "scheduled", null, since == DateTimeOffset.MinValue ? null : since, null, triggeredBy,

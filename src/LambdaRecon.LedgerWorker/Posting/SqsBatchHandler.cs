@@ -1,5 +1,6 @@
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
+using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Lambda;
 using LambdaRecon.Lambda.Sqs;
@@ -20,8 +21,10 @@ namespace LambdaRecon.LedgerWorker.Posting;
 /// failure. A business failure (insufficient funds, closed account…) is an outcome, not a failure: the
 /// transaction is FAILED with its reason and the message is done. Once a message of a FIFO group fails,
 /// the later messages of that group in the batch fail with it, unposted, so that the group's order holds.
+/// Each message's outcome is one Information line with the request id that published it (its RequestId
+/// attribute), each batch one more line and one metrics document.
 /// </remarks>
-public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchHandler> logger)
+public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics metrics, ILogger<SqsBatchHandler> logger)
 {
     private const int BodyPreviewLength = 64;
 
@@ -47,7 +50,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
             var message = batch.Messages[i];
             if (batch.IsStopped(i))
             {
-                Log.HeldBehindFailure(logger, message.MessageId, message.MessageGroupId);
+                Log.HeldBehindFailure(logger, message.MessageId, message.MessageGroupId, RequestIdOf(message));
                 batch.Fail(i);
             }
             else if (TransactionMessage.TryParse(message.Body) is { } parsed)
@@ -56,7 +59,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
             }
             else
             {
-                Log.Malformed(logger, message.MessageId, message.MessageGroupId, Preview(message.Body));
+                Log.Malformed(logger, message.MessageId, message.MessageGroupId, RequestIdOf(message), Preview(message.Body));
                 batch.Fail(i);
             }
         }
@@ -68,8 +71,23 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
 
         var failedIds = batch.FailedIds();
         Log.BatchDone(logger, batch.Messages.Count, batch.Posted, batch.FailedByRules, batch.AlreadyFinal, failedIds.Count, string.Join(',', failedIds));
+        List<Metric> values =
+        [
+            Metric.Count("BatchSize", batch.Messages.Count),
+            Metric.Count("Posted", batch.Posted),
+            Metric.Count("Failed", batch.FailedByRules),
+            Metric.Count("AlreadyFinal", batch.AlreadyFinal),
+            Metric.Count("TechnicalFailures", failedIds.Count),
+            Metric.Milliseconds("AcceptedToPostedLatency", batch.LatenciesMs),
+        ];
+        values.AddRange(batch.FailureCodes.Select(code => Metric.Count("Failed." + code.Key, code.Value)));
+        metrics.Emit(values);
         return new SqsBatchResponse { BatchItemFailures = failedIds.Select(id => new SqsBatchItemFailure(id)).ToArray() };
     }
+
+    /// <summary>The id of the request that published the message, from its RequestId attribute; null for a message sent otherwise.</summary>
+    public static string? RequestIdOf(SqsMessage message) =>
+        message.MessageAttributes.GetValueOrDefault(TransactionPublisher.RequestIdAttribute)?.StringValue;
 
     private sealed record Pending(int Index, TransactionRecord Transaction);
 
@@ -113,7 +131,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
             var message = batch.Messages[index];
             if (batch.IsStopped(index))
             {
-                Log.HeldBehindFailure(logger, message.MessageId, message.MessageGroupId);
+                Log.HeldBehindFailure(logger, message.MessageId, message.MessageGroupId, RequestIdOf(message));
                 batch.Fail(index);
                 continue;
             }
@@ -124,7 +142,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
             }
             catch (PostgresException e) when (RefusesData(e))
             {
-                Log.Refused(logger, message.MessageId, message.MessageGroupId, transaction.Id, e.SqlState, e.MessageText);
+                Log.Refused(logger, message.MessageId, message.MessageGroupId, RequestIdOf(message), transaction.Id, e.SqlState, e.MessageText);
                 batch.Fail(index);
             }
             catch (Exception e)
@@ -165,21 +183,30 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
 
     private void Report(BatchProgress batch, int index, PostingOutcome outcome)
     {
-        var messageId = batch.Messages[index].MessageId;
+        var message = batch.Messages[index];
+        var requestId = RequestIdOf(message);
         if (outcome.AlreadyFinal)
         {
             batch.AlreadyFinal++;
-            Log.AlreadyFinal(logger, messageId, outcome.TransactionId, outcome.Status);
+            Log.AlreadyFinal(logger, message.MessageId, message.MessageGroupId, requestId, outcome.TransactionId, outcome.Status);
+            return;
         }
-        else if (outcome.Status == TransactionStatus.Posted)
+
+        // From the API's record to this commit; the API's and the worker's clocks are both NTP-synchronized.
+        var latencyMs = Math.Round((DateTimeOffset.UtcNow - outcome.AcceptedAt).TotalMilliseconds, 1);
+        batch.LatenciesMs.Add(latencyMs);
+        if (outcome.Status == TransactionStatus.Posted)
         {
             batch.Posted++;
-            Log.Posted(logger, messageId, outcome.TransactionId);
+            Log.Posted(logger, message.MessageId, message.MessageGroupId, requestId, outcome.TransactionId, latencyMs);
         }
         else
         {
             batch.FailedByRules++;
-            Log.FailedByRules(logger, messageId, outcome.TransactionId, outcome.FailureCode, outcome.FailureReason);
+            var code = outcome.FailureCode ?? "unknown";
+            batch.FailureCodes[code] = batch.FailureCodes.GetValueOrDefault(code) + 1;
+            Log.FailedByRules(logger, message.MessageId, message.MessageGroupId, requestId, outcome.TransactionId, outcome.FailureCode, latencyMs,
+                outcome.FailureReason);
         }
     }
 
@@ -199,6 +226,11 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
 
         public int AlreadyFinal { get; set; }
 
+        /// <summary>Accepted→decided, in ms, of each transaction this batch posted or FAILED.</summary>
+        public List<double> LatenciesMs { get; } = [];
+
+        public Dictionary<string, int> FailureCodes { get; } = new(StringComparer.Ordinal);
+
         public bool IsStopped(int index) => _stoppedGroups.Contains(GroupOf(Messages[index]));
 
         public void Fail(int index)
@@ -213,25 +245,31 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
         private static string GroupOf(SqsMessage message) => message.MessageGroupId ?? "\0" + message.MessageId;
     }
 
+    // Every line about one message carries transaction_id (when known), message_id, message_group_id and
+    // request_id, so that one filter finds a payment's whole way; its event name (Posted, FailedByRules,
+    // AlreadyFinal, Malformed, HeldBehindFailure, Refused) is the message's outcome.
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning,
-            "Message {MessageId} of group {MessageGroupId} is not a transaction message: reported failed, so that it ends in the DLQ. Its body starts with {BodyStart}")]
-        public static partial void Malformed(ILogger logger, string messageId, string? messageGroupId, string bodyStart);
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}) is not a transaction message: reported failed, so that it ends in the DLQ. Its body starts with {BodyStart}")]
+        public static partial void Malformed(ILogger logger, string messageId, string? messageGroupId, string? requestId, string bodyStart);
 
         [LoggerMessage(2, LogLevel.Warning,
-            "Message {MessageId} of group {MessageGroupId} is not posted and reported failed: an earlier message of its group failed in this batch")]
-        public static partial void HeldBehindFailure(ILogger logger, string messageId, string? messageGroupId);
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}) is not posted and reported failed: an earlier message of its group failed in this batch")]
+        public static partial void HeldBehindFailure(ILogger logger, string messageId, string? messageGroupId, string? requestId);
 
-        [LoggerMessage(3, LogLevel.Debug, "Message {MessageId} posted transaction {TransactionId}")]
-        public static partial void Posted(ILogger logger, string messageId, Guid transactionId);
+        [LoggerMessage(3, LogLevel.Information,
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}): transaction {TransactionId} POSTED {LatencyMs} ms after it was accepted")]
+        public static partial void Posted(ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, double latencyMs);
 
-        [LoggerMessage(4, LogLevel.Information, "Message {MessageId}: transaction {TransactionId} FAILED ({FailureCode}): {FailureReason}")]
-        public static partial void FailedByRules(ILogger logger, string messageId, Guid transactionId, string? failureCode, string? failureReason);
+        [LoggerMessage(4, LogLevel.Information,
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}): transaction {TransactionId} FAILED ({FailureCode}) {LatencyMs} ms after it was accepted: {FailureReason}")]
+        public static partial void FailedByRules(
+            ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, string? failureCode, double latencyMs, string? failureReason);
 
         [LoggerMessage(5, LogLevel.Information,
-            "Message {MessageId} delivered again: transaction {TransactionId} was already {Status}, nothing is posted twice")]
-        public static partial void AlreadyFinal(ILogger logger, string messageId, Guid transactionId, TransactionStatus status);
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}) delivered again: transaction {TransactionId} was already {Status}, nothing is posted twice")]
+        public static partial void AlreadyFinal(ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, TransactionStatus status);
 
         [LoggerMessage(6, LogLevel.Warning, "Posting {Count} transactions met {SqlState} (attempt {Attempt} of {MaxAttempts}): trying again")]
         public static partial void Retrying(ILogger logger, int count, string sqlState, int attempt, int maxAttempts);
@@ -244,8 +282,9 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
         public static partial void BatchRefused(ILogger logger, string sqlState, string reason, int count);
 
         [LoggerMessage(9, LogLevel.Error,
-            "Message {MessageId} of group {MessageGroupId}: the database refuses transaction {TransactionId} ({SqlState}: {Reason}): reported failed, so that it ends in the DLQ")]
-        public static partial void Refused(ILogger logger, string messageId, string? messageGroupId, Guid transactionId, string sqlState, string reason);
+            "Message {MessageId} of group {MessageGroupId} (request {RequestId}): the database refuses transaction {TransactionId} ({SqlState}: {Reason}): reported failed, so that it ends in the DLQ")]
+        public static partial void Refused(
+            ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, string sqlState, string reason);
 
         [LoggerMessage(10, LogLevel.Information,
             "Batch of {Count}: {Posted} posted, {FailedByRules} FAILED by the posting rules, {AlreadyFinal} already final, {Failed} reported failed [{FailedMessageIds}]")]

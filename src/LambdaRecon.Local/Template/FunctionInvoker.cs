@@ -11,7 +11,8 @@ public sealed record Invocation(byte[] Payload, bool Failed);
 /// <summary>
 /// Calls a handler the way Lambda's managed .NET runtime does: "Assembly::Namespace.Type::Method",
 /// one instance per function per process, a Stream in and a Stream out. Each invocation is held to the
-/// function's Timeout and ends with Lambda's REPORT line on stderr.
+/// function's Timeout and ends with Lambda's REPORT line on stderr; while it runs, every Console line it
+/// writes carries its request id, as Lambda's runtime adds it (<see cref="LambdaConsole"/>).
 /// </summary>
 public sealed class FunctionInvoker
 {
@@ -21,6 +22,7 @@ public sealed class FunctionInvoker
     public FunctionInvoker(SamFunction function)
     {
         Function = function;
+        LambdaConsole.Install();
         var method = Resolve(function.Handler);
         // Lambda's init phase: loading the type and running its constructor, before the first event.
         var started = Stopwatch.GetTimestamp();
@@ -60,6 +62,7 @@ public sealed class FunctionInvoker
     public async Task<Invocation> InvokeAsync(byte[] input)
     {
         var requestId = Guid.NewGuid().ToString();
+        LambdaConsole.RequestId = requestId;
         var started = Stopwatch.GetTimestamp();
         var timeout = TimeSpan.FromSeconds(Function.Timeout);
         Invocation result;
@@ -72,6 +75,8 @@ public sealed class FunctionInvoker
             }
             else
             {
+                // Lambda's own line, already in its shape.
+                LambdaConsole.RequestId = null;
                 var message = $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {requestId} Task timed out after {timeout.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} seconds";
                 await Console.Error.WriteLineAsync(message);
                 result = new Invocation(Error("Sandbox.Timedout", message, []), Failed: true);
@@ -85,6 +90,7 @@ public sealed class FunctionInvoker
                 Failed: true);
         }
 
+        LambdaConsole.RequestId = null;
         Report(requestId, Stopwatch.GetElapsedTime(started));
         return result;
     }

@@ -21,14 +21,14 @@ public sealed class PipelineSweepTests(ApiFixture api) : IClassFixture<ApiFixtur
         await api.DrainQueueAsync();
         var sweep = new PipelineSweep(api.Resources);
 
-        var first = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
+        var first = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), "test", CancellationToken.None);
         var published = await api.DrainQueueAsync();
         // Delivered twice (a redelivery, or a second sweep racing the worker): posted once all the same.
         var record = TransactionMessage.TryParse(Assert.Single(published).Body)!.ToRecord();
         var store = new Infrastructure.Ledger.LedgerStore(api.Database.DataSource);
         await store.PostBatchAsync([record], CancellationToken.None);
         await store.PostBatchAsync([record], CancellationToken.None);
-        var second = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
+        var second = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), "test", CancellationToken.None);
 
         Assert.Contains(id, first.Republished);
         Assert.Equal(id, record.Id);
@@ -50,7 +50,7 @@ public sealed class PipelineSweepTests(ApiFixture api) : IClassFixture<ApiFixtur
             MessageDeduplicationId = id.ToString("N"),
         });
 
-        var report = await new PipelineSweep(api.Resources).RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow, CancellationToken.None);
+        var report = await new PipelineSweep(api.Resources).RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow, "test", CancellationToken.None);
 
         Assert.Contains(report.DeadLetters, d => d.TransactionId == id);
     }

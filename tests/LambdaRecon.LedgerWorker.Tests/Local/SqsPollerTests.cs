@@ -16,7 +16,7 @@ public sealed class SqsPollerTests(WorkerFixture worker) : IClassFixture<WorkerF
     private readonly string _p = Prefix();
 
     private async Task<string> PublishAsync(TestQueues queues, TransactionRecord transaction) =>
-        await new TransactionPublisher(worker.Resources.Sqs, queues.QueueUrl).PublishAsync(TransactionMessage.From(transaction), CancellationToken.None);
+        await new TransactionPublisher(worker.Resources.Sqs, queues.QueueUrl).PublishAsync(TransactionMessage.From(transaction), "test", CancellationToken.None);
 
     private Task<SendMessageResponse> SendRawAsync(TestQueues queues, string body, string group) =>
         worker.Resources.Sqs.SendMessageAsync(new SendMessageRequest
