@@ -16,7 +16,7 @@ namespace LambdaRecon.Reconciler;
 /// an EventBridge scheduled event in (or an on-demand invoke with the same shape), the run's summary out.
 /// </summary>
 [SuppressMessage("Naming", "CA1716", Justification = "template.yaml's Handler names this class, as AWS's own samples name theirs.")]
-public sealed partial class Function
+public sealed class Function
 {
     /// <summary>The reconciler reads the ledger and sweeps the queues; it never touches Redis.</summary>
     public const EngineParts Requires = EngineParts.Database | EngineParts.Queues;
@@ -34,33 +34,9 @@ public sealed partial class Function
     {
         var scheduled = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ScheduledEvent);
         var summary = await Services.Value.GetRequiredService<ScheduledReconciliation>().RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);
-        Report(summary, scheduled.Id, Services.Value.GetRequiredService<ILogger<Function>>(), Metrics.Value);
+        ScheduledReconciliation.Report(summary, scheduled.Id, Services.Value.GetRequiredService<ILogger<Function>>(), Metrics.Value);
         return LambdaPayload.Write(summary, ReconcilerJsonContext.Default.ScheduledSummary);
     }
-
-    /// <summary>One line per run and one per account the run left something to look at, each with the run id; then the run's metrics.</summary>
-    public static void Report(ScheduledSummary summary, string? eventId, ILogger logger, EmbeddedMetrics metrics)
-    {
-        Finished(logger, summary.RunId, eventId, summary.Differences, summary.Accounts.Count, summary.Republished.Count, summary.DeadLetters.Count,
-            summary.OpenBreaks);
-        foreach (var account in summary.Accounts.Where(a => a.UnmatchedInternal + a.UnmatchedExternal + a.AmountMismatches + a.Differences > 0))
-        {
-            AccountDifferences(logger, summary.RunId, account.AccountId, account.RunId, account.UnmatchedInternal, account.UnmatchedExternal,
-                account.AmountMismatches, account.Differences);
-        }
-
-        metrics.Emit(summary.Metrics(), [new("run_id", summary.RunId.ToString())]);
-    }
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Reconciliation {RunId} finished (event {EventId}): {Differences} ledger differences, {Accounts} accounts reconciled, {Republished} stuck transactions republished, {DeadLetters} in the DLQ, {OpenBreaks} breaks open")]
-    private static partial void Finished(
-        ILogger logger, Guid runId, string? eventId, int differences, int accounts, int republished, int deadLetters, long openBreaks);
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "Reconciliation {RunId}: account {AccountId} (run {AccountRunId}) has {UnmatchedInternal} unmatched ledger items, {UnmatchedExternal} unmatched statement lines, {AmountMismatches} amount mismatches, {Differences} ledger differences")]
-    private static partial void AccountDifferences(
-        ILogger logger, Guid runId, string? accountId, Guid? accountRunId, int unmatchedInternal, int unmatchedExternal, int amountMismatches, int differences);
 }
 
 [JsonSerializable(typeof(ScheduledSummary))]

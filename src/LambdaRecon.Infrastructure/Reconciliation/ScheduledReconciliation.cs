@@ -1,5 +1,6 @@
 using LambdaRecon.Core.Reconciliation;
 using LambdaRecon.Infrastructure.Observability;
+using Microsoft.Extensions.Logging;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
 
@@ -30,7 +31,7 @@ public sealed record ScheduledSummary(
 /// What the schedule runs: the whole ledger's integrity, the pipeline sweep, and a reconciliation of
 /// every account with activity (postings or statement lines) since the last scheduled run.
 /// </summary>
-public sealed class ScheduledReconciliation(EngineResources resources)
+public sealed partial class ScheduledReconciliation(EngineResources resources)
 {
     public static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(5);
 
@@ -98,4 +99,28 @@ public sealed class ScheduledReconciliation(EngineResources resources)
         await transaction.CommitAsync(cancellationToken);
         return summary;
     }
+
+    /// <summary>One line per run and one per account the run left something to look at, each with the run id; then the run's metrics.</summary>
+    public static void Report(ScheduledSummary summary, string? eventId, ILogger logger, EmbeddedMetrics metrics)
+    {
+        Finished(logger, summary.RunId, eventId, summary.Differences, summary.Accounts.Count, summary.Republished.Count, summary.DeadLetters.Count,
+            summary.OpenBreaks);
+        foreach (var account in summary.Accounts.Where(a => a.UnmatchedInternal + a.UnmatchedExternal + a.AmountMismatches + a.Differences > 0))
+        {
+            AccountDifferences(logger, summary.RunId, account.AccountId, account.RunId, account.UnmatchedInternal, account.UnmatchedExternal,
+                account.AmountMismatches, account.Differences);
+        }
+
+        metrics.Emit(summary.Metrics(), [new("run_id", summary.RunId.ToString())]);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Reconciliation {RunId} finished (event {EventId}): {Differences} ledger differences, {Accounts} accounts reconciled, {Republished} stuck transactions republished, {DeadLetters} in the DLQ, {OpenBreaks} breaks open")]
+    private static partial void Finished(
+        ILogger logger, Guid runId, string? eventId, int differences, int accounts, int republished, int deadLetters, long openBreaks);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Reconciliation {RunId}: account {AccountId} (run {AccountRunId}) has {UnmatchedInternal} unmatched ledger items, {UnmatchedExternal} unmatched statement lines, {AmountMismatches} amount mismatches, {Differences} ledger differences")]
+    private static partial void AccountDifferences(
+        ILogger logger, Guid runId, string? accountId, Guid? accountRunId, int unmatchedInternal, int unmatchedExternal, int amountMismatches, int differences);
 }
