@@ -24,9 +24,10 @@ public static class Commands
     {
         var command = args.FirstOrDefault() ?? "start";
         var rest = args.Skip(1).ToArray();
-        if (command is not ("start" or "start-api"))
+        // A command's stdout is its answer, for a script to read; its logs go to stderr. invoke sends the
+        // function's whole stdout there itself, so that its lines keep the "info" Lambda gives stdout.
+        if (command is not ("start" or "start-api" or "invoke"))
         {
-            // A command's stdout is its answer, for a script to read; its logs go to stderr.
             Environment.SetEnvironmentVariable("LAMBDARECON_LOG_TO_STDERR", "true");
         }
 

@@ -45,6 +45,23 @@ public sealed class JsonLineLoggerProvider(Func<TextWriter> output) : ILoggerPro
     /// <summary>The snake_case name of a template or scope field: TransactionId → transaction_id.</summary>
     public static string FieldName(string name) => FieldNames.GetOrAdd(name, n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n));
 
+    private static readonly string[] LevelNames = Enum.GetNames<LogLevel>();
+
+    [ThreadStatic]
+    private static Line? t_line;
+
+    /// <summary>A thread's buffers for the line it writes.</summary>
+    private sealed class Line
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(1024);
+
+        public Utf8JsonWriter Json { get; }
+
+        public HashSet<string> Written { get; } = new(StringComparer.Ordinal);
+
+        public Line() => Json = new Utf8JsonWriter(Buffer, WriterOptions);
+    }
+
     private sealed class JsonLineLogger(string category, JsonLineLoggerProvider provider) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -59,32 +76,35 @@ public sealed class JsonLineLoggerProvider(Func<TextWriter> output) : ILoggerPro
                 return;
             }
 
-            var buffer = new ArrayBufferWriter<byte>(512);
-            using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+            // One line at a time per thread, and nothing awaited while it is written: the thread's buffers are reused.
+            var line = t_line ??= new Line();
+            line.Buffer.ResetWrittenCount();
+            line.Json.Reset(line.Buffer);
+            line.Written.Clear();
+            var json = line.Json;
+            var written = line.Written;
+            json.WriteStartObject();
+            json.WriteString("time", DateTime.UtcNow);
+            json.WriteString("level", LevelNames[(int)logLevel]);
+            json.WriteString("category", category);
+            json.WriteString("message", formatter(state, exception));
+            written.UnionWith(["time", "level", "category", "message"]);
+            if (eventId.Name is { } eventName)
             {
-                json.WriteStartObject();
-                json.WriteString("time", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-                json.WriteString("level", logLevel.ToString());
-                json.WriteString("category", category);
-                json.WriteString("message", formatter(state, exception));
-                var written = new HashSet<string>(StringComparer.Ordinal) { "time", "level", "category", "message" };
-                if (eventId.Name is { } eventName)
-                {
-                    json.WriteString("event", eventName);
-                    written.Add("event");
-                }
-
-                WriteFields(json, state, written);
-                provider._scopes.ForEachScope((scope, w) => WriteFields(w.Json, scope, w.Written), (Json: json, Written: written));
-                if (exception is not null && written.Add("exception"))
-                {
-                    json.WriteString("exception", exception.ToString());
-                }
-
-                json.WriteEndObject();
+                json.WriteString("event", eventName);
+                written.Add("event");
             }
 
-            provider._output().WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+            WriteFields(json, state, written);
+            provider._scopes.ForEachScope(static (scope, l) => WriteFields(l.Json, scope, l.Written), line);
+            if (exception is not null && written.Add("exception"))
+            {
+                json.WriteString("exception", exception.ToString());
+            }
+
+            json.WriteEndObject();
+            json.Flush();
+            provider._output().WriteLine(Encoding.UTF8.GetString(line.Buffer.WrittenSpan));
         }
 
         // The first writer of a name wins: a message's own field over a scope's, an inner scope over an outer.
