@@ -13,6 +13,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 //   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
+//   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- observability --requests 100000
 var command = args.FirstOrDefault();
 var options = new Options(args);
 switch (command)
@@ -29,9 +30,11 @@ switch (command)
         return await LambdaRecon.Benchmarks.ColdStart.ColdStartBenchmark.RunAsync(args[1..]);
     case "match":
         return MatchBenchmark.Run(options.Number("count", 1_000_000), seed: options.Number("seed", 20250303));
+    case "observability":
+        return ObservabilityBenchmark.Run(options.Number("requests", 100_000));
     case "parse-csv":
         return ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | observability [--requests N]");
         return 2;
 }
