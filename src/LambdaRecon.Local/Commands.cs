@@ -143,21 +143,7 @@ public static class Commands
             return Usage("import-statement needs --account, --format and --file");
         }
 
-        var mapping = Option(args, "--mapping");
-        var content = await File.ReadAllBytesAsync(file);
-        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error))
-        {
-            await Console.Error.WriteLineAsync($"refused whole, nothing imported: {error}");
-            return 1;
-        }
-
-        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
-        var import = await services.GetRequiredService<StatementStore>().ImportAsync(
-            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None);
-        Console.WriteLine(import.AlreadyImported
-            ? $"statement {import.StatementId}: already imported, nothing changed"
-            : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported");
-        return 0;
+        return await ImportStatementCommand.RunAsync(account, format, Option(args, "--mapping"), file);
     }
 
     /// <summary>Applies the migrations to DATABASE_URL's database; a second run applies nothing.</summary>

@@ -6,6 +6,7 @@ using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
+using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 namespace LambdaRecon.Api.Hosting;
@@ -32,6 +33,8 @@ public static class ApiHost
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.Logging.AddLambdaReconLogging(builder.Configuration);
+        // Each request is the root span of its trace (route template, status), the accept path's spans under it.
+        EngineServices.StartTracing(builder.Configuration, tracing => tracing.AddAspNetCoreInstrumentation());
         builder.Services.AddLambdaRecon();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(options =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -170,6 +171,9 @@ public static partial class AcceptPath
     private static async Task<IResult> PublishAsync(
         AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, CancellationToken cancellationToken)
     {
+        // The request's span (the trace's root) names what it accepted, for a search by transaction id.
+        Activity.Current?.SetTag("lambdarecon.transaction_id", transaction.Id.ToString());
+        Activity.Current?.SetTag("lambdarecon.idempotency_key", key);
         string messageId;
         try
         {

@@ -1,5 +1,6 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using LambdaRecon.Infrastructure.Tracing;
 
 namespace LambdaRecon.Infrastructure.Queue;
 
@@ -14,15 +15,26 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
     /// <returns>The SQS message id.</returns>
     public async Task<string> PublishAsync(TransactionMessage message, CancellationToken cancellationToken)
     {
-        var response = await sqs.SendMessageAsync(
-            new SendMessageRequest
-            {
-                QueueUrl = queueUrl,
-                MessageBody = message.ToJson(),
-                MessageGroupId = message.SourceAccountId,
-                MessageDeduplicationId = message.TransactionId.ToString("N"),
-            },
-            cancellationToken);
-        return response.MessageId;
+        using var span = ClientSpans.StartPublish(queueUrl, message.TransactionId);
+        var request = new SendMessageRequest
+        {
+            QueueUrl = queueUrl,
+            MessageBody = message.ToJson(),
+            MessageGroupId = message.SourceAccountId,
+            MessageDeduplicationId = message.TransactionId.ToString("N"),
+        };
+        // The worker continues this trace: the publish span's context travels with the message.
+        TraceHeaders.Inject(span, request);
+        try
+        {
+            var response = await sqs.SendMessageAsync(request, cancellationToken);
+            span?.SetTag("messaging.message.id", response.MessageId);
+            return response.MessageId;
+        }
+        catch (Exception e)
+        {
+            span.Failed(e);
+            throw;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Queue;
@@ -40,7 +41,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
 
     public async Task<SqsBatchResponse> HandleAsync(SqsEvent sqsEvent, CancellationToken cancellationToken)
     {
-        var batch = new BatchProgress(sqsEvent.Records);
+        using var span = MessageSpans.StartBatch(sqsEvent.Records);
+        var batch = new BatchProgress(sqsEvent.Records, MessageSpans.StartEach(sqsEvent.Records, span));
         var toPost = new List<Pending>();
         for (var i = 0; i < batch.Messages.Count; i++)
         {
@@ -52,6 +54,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
             }
             else if (TransactionMessage.TryParse(message.Body) is { } parsed)
             {
+                batch.Spans[i]?.SetTag("lambdarecon.transaction_id", parsed.TransactionId.ToString());
                 toPost.Add(new Pending(i, parsed.ToRecord()));
             }
             else
@@ -67,6 +70,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
         }
 
         var failedIds = batch.FailedIds();
+        MessageSpans.End(batch.Spans);
+        span?.SetTag("lambdarecon.failed_count", failedIds.Count);
         Log.BatchDone(logger, batch.Messages.Count, batch.Posted, batch.FailedByRules, batch.AlreadyFinal, failedIds.Count, string.Join(',', failedIds));
         return new SqsBatchResponse { BatchItemFailures = failedIds.Select(id => new SqsBatchItemFailure(id)).ToArray() };
     }
@@ -166,6 +171,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
     private void Report(BatchProgress batch, int index, PostingOutcome outcome)
     {
         var messageId = batch.Messages[index].MessageId;
+        MessageSpans.Outcome(batch.Spans[index], outcome.TransactionId, (outcome.AlreadyFinal ? "already " : "") + outcome.Status.ToString().ToUpperInvariant(),
+            outcome.FailureCode);
         if (outcome.AlreadyFinal)
         {
             batch.AlreadyFinal++;
@@ -186,12 +193,15 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
     private static string Preview(string body) => body.Length <= BodyPreviewLength ? body : body[..BodyPreviewLength];
 
     /// <summary>Which messages of the batch failed, and which FIFO groups are stopped because of them.</summary>
-    private sealed class BatchProgress(IReadOnlyList<SqsMessage> messages)
+    private sealed class BatchProgress(IReadOnlyList<SqsMessage> messages, Activity?[] spans)
     {
         private readonly bool[] _failed = new bool[messages.Count];
         private readonly HashSet<string> _stoppedGroups = new(StringComparer.Ordinal);
 
         public IReadOnlyList<SqsMessage> Messages { get; } = messages;
+
+        /// <summary>Each message's span (nulls when tracing is off).</summary>
+        public Activity?[] Spans { get; } = spans;
 
         public int Posted { get; set; }
 
@@ -203,6 +213,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, ILogger<SqsBatchH
 
         public void Fail(int index)
         {
+            MessageSpans.Failed(Spans[index]);
             _failed[index] = true;
             _stoppedGroups.Add(GroupOf(Messages[index]));
         }
