@@ -28,7 +28,7 @@ internal static class ImportStatementCommand
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             outcome = await console.Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 30 }, new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
                 .StartAsync(context => ImportAsync(account, format, mapping, file, content,
                     (name, total) => new BarPhase(context.AddTask(name, maxValue: Math.Max(total ?? 1, 1)), total is null)));
         }
@@ -72,7 +72,7 @@ internal static class ImportStatementCommand
             if (copied == lines.Count && storing is null)
             {
                 copying.Done();
-                storing = begin("storing them, skipping lines already present", null);
+                storing = begin("storing new lines", null);
             }
         });
         clock.Restart();
