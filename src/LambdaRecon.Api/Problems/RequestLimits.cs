@@ -36,7 +36,10 @@ public static class RequestLimits
 
     public static IApplicationBuilder UseRequestLimits(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        var request = context.Request;
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw
+            ? raw
+            : request.PathBase + request.Path + request.QueryString; // a server that keeps no raw target (TestServer)
         if (target.Length > MaxTargetLength)
         {
             await Problem.Of(StatusCodes.Status414UriTooLong, "uri-too-long", "The URI is too long",
@@ -44,11 +47,11 @@ public static class RequestLimits
             return;
         }
 
-        var headerBytes = context.Request.Headers.Sum(h => h.Key.Length + h.Value.Sum(v => (v?.Length ?? 0) + 4));
-        if (headerBytes > MaxHeaderBytes || context.Request.Headers.Count > MaxHeaderCount)
+        var headerBytes = request.Headers.Sum(h => h.Key.Length + h.Value.Sum(v => (v?.Length ?? 0) + 4));
+        if (headerBytes > MaxHeaderBytes || request.Headers.Count > MaxHeaderCount)
         {
             await Problem.Of(StatusCodes.Status431RequestHeaderFieldsTooLarge, "headers-too-large", "The request headers are too large",
-                $"the request has {context.Request.Headers.Count} headers of {headerBytes:N0} bytes; at most {MaxHeaderCount} headers of {MaxHeaderBytes:N0} bytes in all are accepted")
+                $"the request has {request.Headers.Count} headers of {headerBytes:N0} bytes; at most {MaxHeaderCount} headers of {MaxHeaderBytes:N0} bytes in all are accepted")
                 .ExecuteAsync(context);
             return;
         }

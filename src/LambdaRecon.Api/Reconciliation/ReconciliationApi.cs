@@ -94,7 +94,9 @@ public static class ReconciliationApi
         }
 
         JsonElement body = default;
-        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        // The body is optional: none at all (no Content-Length, or 0) runs with the defaults; anything else is read as JSON.
+        var request = http.Request;
+        if (request.ContentLength is > 0 || (request.ContentLength is null && (request.Headers.TransferEncoding.Count > 0 || request.ContentType is not null)))
         {
             var (read, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
             if (malformed is not null)
