@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Hosting;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
@@ -95,7 +96,12 @@ public static class Commands
             builder.Logging.ClearProviders();
             builder.Logging.AddLambdaReconLogging(builder.Configuration);
             builder.Services.AddLambdaRecon();
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ApiGatewayFront.MaxRequestBodySize);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                // The app's own limits answer past-limit requests as problem+json, as they would behind API Gateway.
+                RequestLimits.Configure(kestrel);
+                kestrel.Limits.MaxRequestBodySize = ApiGatewayFront.MaxRequestBodySize;
+            });
             app = builder.Build();
             ApiGatewayFront.Map(app, new FunctionInvoker(template.Function("ApiFunction")));
         }
