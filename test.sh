@@ -2,7 +2,9 @@
 # Tests LambdaRecon: lints template.yaml with cfn-lint, starts its own PostgreSQL, Redis and SQS
 # emulator on ports other than run.sh's, builds the solution, migrates the shared test database with
 # the runner a deploy uses, runs every test of the solution against them, stops them, and exits with
-# the tests' status. Extra arguments go to `dotnet test` (for example: ./test.sh --filter FullyQualifiedName~Ledger).
+# the tests' status. Without arguments it then checks that ./run.sh leaves no process behind
+# (tests/scripts/run-leaves-nothing.sh). Extra arguments go to `dotnet test` (for example:
+# ./test.sh --filter FullyQualifiedName~Ledger).
 set -euo pipefail
 PROFILE=test
 PG_PORT=${LAMBDARECON_TEST_PG_PORT:-55442}
@@ -35,4 +37,8 @@ dotnet build "$ROOT/LambdaRecon.sln" -nologo -v quiet -clp:ErrorsOnly >&2 || die
 migrate_database "$ROOT/src/LambdaRecon.Local/bin/Debug/net10.0/LambdaRecon.Local.dll"
 status=0
 dotnet test "$ROOT/LambdaRecon.sln" --no-build -nologo "$@" || status=$?
+if [ $# -eq 0 ]; then
+  # The whole run also drives ./run.sh as a user does and counts what it leaves behind (about 40 s).
+  "$ROOT/tests/scripts/run-leaves-nothing.sh" || status=1
+fi
 exit $status

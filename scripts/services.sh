@@ -106,9 +106,11 @@ stop_postgres() {
 }
 
 # True when the process a pid file names is alive.
+# A zombie (killed, not yet reaped by its new parent) answers kill -0 but is gone: state Z is not alive.
 pidfile_alive() {
   local pid
-  [ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+    && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }
 
 # Kills the process a pid file names, if it is still alive (a leftover of a killed run).
@@ -116,9 +118,9 @@ kill_pidfile() {
   local file=$1 pid
   [ -f "$file" ] || return 0
   pid=$(cat "$file" 2>/dev/null)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if pidfile_alive "$file"; then
     kill "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do pidfile_alive "$file" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$file"

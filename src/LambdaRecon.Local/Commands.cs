@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Hosting;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
@@ -11,7 +12,9 @@ using LambdaRecon.Infrastructure.Migrations;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Tenants;
+using LambdaRecon.Infrastructure.Transactions;
 using LambdaRecon.LedgerWorker.Local;
+using LambdaRecon.Local.Events;
 using LambdaRecon.Local.Template;
 
 namespace LambdaRecon.Local;
@@ -32,9 +35,10 @@ public static class Commands
         {
             return command switch
             {
-                "start" => await StartAsync(withFunctions: true),
-                "start-api" => await StartAsync(withFunctions: false),
+                "start" => await StartAsync(rest, withFunctions: true),
+                "start-api" => await StartAsync(rest, withFunctions: false),
                 "invoke" => await InvokeAsync(rest),
+                "generate-event" => await GenerateEventAsync(rest),
                 "import-statement" => await ImportStatementAsync(rest),
                 "dlq-redrive" => await RedriveAsync(),
                 "migrate" => await MigrateAsync(),
@@ -55,7 +59,9 @@ public static class Commands
     {
         Console.Error.WriteLine($"""
             {problem}
-            usage: start | start-api | invoke <Function> --event <file.json>
+            usage: start [--kestrel] | start-api [--kestrel]
+                   | invoke <Function> [--event <file.json>|-] [--env-vars <env.json>]
+                   | generate-event apigateway-http|sqs|schedule|cloudformation [options: see README]
                    | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
@@ -71,10 +77,35 @@ public static class Commands
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
-    private static async Task<int> StartAsync(bool withFunctions)
+    /// <summary>
+    /// The API on http://127.0.0.1:$PORT through ApiFunction's entry point, as `sam local start-api` serves
+    /// it; --kestrel serves the app on Kestrel directly (no event, no bridge), for profiling.
+    /// </summary>
+    private static async Task<int> StartAsync(string[] args, bool withFunctions)
     {
         var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } p ? p : "3000";
-        var app = ApiHost.Build([]);
+        var template = SamTemplate.Load(SamTemplate.DefaultPath());
+        WebApplication app;
+        if (args.Contains("--kestrel"))
+        {
+            app = ApiHost.Build([]);
+        }
+        else
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddLambdaReconLogging(builder.Configuration);
+            builder.Services.AddLambdaRecon();
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                // The app's own limits answer past-limit requests as problem+json, as they would behind API Gateway.
+                RequestLimits.Configure(kestrel);
+                kestrel.Limits.MaxRequestBodySize = ApiGatewayFront.MaxRequestBodySize;
+            });
+            app = builder.Build();
+            ApiGatewayFront.Map(app, new FunctionInvoker(template.Function("ApiFunction")));
+        }
+
         app.Urls.Add($"http://127.0.0.1:{port}");
 
         // The key in LAMBDARECON_API_KEY, or a new one printed here, gets every scope for local use.
@@ -89,7 +120,6 @@ public static class Commands
         if (withFunctions)
         {
             // What AWS would wire from template.yaml: the queue's event source mapping and the schedule rule.
-            var template = SamTemplate.Load(SamTemplate.DefaultPath());
             var stopping = app.Lifetime.ApplicationStopping;
             var resources = app.Services.GetRequiredService<EngineResources>();
             var worker = template.Function("LedgerWorkerFunction");
@@ -110,21 +140,109 @@ public static class Commands
         return 0;
     }
 
+    /// <summary>
+    /// One invocation, as `sam local invoke`: the event from a file, from stdin (-) or {} without --event; the
+    /// function's environment from template.yaml and --env-vars; its answer alone on stdout, everything the
+    /// function writes on stderr; exit 1 with Lambda's error document when it throws or times out.
+    /// </summary>
     private static async Task<int> InvokeAsync(string[] args)
     {
-        var name = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
-        var eventFile = Option(args, "--event");
-        if (name is null || eventFile is null)
+        var name = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : null;
+        if (name is null)
         {
-            return Usage("invoke needs a function name and --event <file.json>");
+            return Usage("invoke needs a function name: " + string.Join(", ", SamTemplate.Load(SamTemplate.DefaultPath()).Functions().Select(f => f.LogicalId)));
         }
 
-        var invoker = new FunctionInvoker(SamTemplate.Load(SamTemplate.DefaultPath()).Function(name));
-        await using var input = File.OpenRead(eventFile);
-        await using var output = await invoker.HandleAsync(input);
-        using var reader = new StreamReader(output, Encoding.UTF8);
-        Console.WriteLine(await reader.ReadToEndAsync());
-        return 0;
+        var function = SamTemplate.Load(SamTemplate.DefaultPath()).Function(name);
+        var input = Option(args, "--event") switch
+        {
+            null => "{}"u8.ToArray(),
+            "-" => await ReadStdinAsync(),
+            var file => await File.ReadAllBytesAsync(file),
+        };
+        FunctionEnvironment.Apply(function, Option(args, "--env-vars"));
+
+        // The function's own writes to stdout (a Console.WriteLine anywhere) go to stderr, as Lambda sends
+        // them to the log and not into the response.
+        var stdout = Console.Out;
+        Console.SetOut(Console.Error);
+        var invocation = await new FunctionInvoker(function).InvokeAsync(input);
+        await using var answer = Console.OpenStandardOutput();
+        await answer.WriteAsync(invocation.Payload);
+        await answer.WriteAsync("\n"u8.ToArray());
+        Console.SetOut(stdout);
+        return invocation.Failed ? 1 : 0;
+    }
+
+    private static async Task<byte[]> ReadStdinAsync()
+    {
+        using var buffer = new MemoryStream();
+        await using var stdin = Console.OpenStandardInput();
+        await stdin.CopyToAsync(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>An event for `invoke`, shaped as AWS sends it, on stdout.</summary>
+    private static async Task<int> GenerateEventAsync(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "apigateway-http":
+                var headers = new List<KeyValuePair<string, string>>();
+                for (var i = 0; i < args.Length - 1; i++)
+                {
+                    if (args[i] == "--header")
+                    {
+                        var (headerName, value) = args[i + 1].Split(':', 2) is [var n, var v] ? (n.Trim(), v.Trim()) : throw new FormatException($"--header '{args[i + 1]}' is not 'Name: value'");
+                        headers.Add(new(headerName, value));
+                    }
+                }
+
+                if (Option(args, "--key") is { } apiKey)
+                {
+                    headers.Add(new("Authorization", "Bearer " + apiKey));
+                }
+
+                if (Option(args, "--idempotency-key") is { } idempotencyKey)
+                {
+                    headers.Add(new("Idempotency-Key", idempotencyKey));
+                }
+
+                var body = Option(args, "--body-file") is { } bodyFile ? await File.ReadAllTextAsync(bodyFile) : Option(args, "--body");
+                Console.WriteLine(SampleEvents.ApiGatewayHttp(
+                    Option(args, "--method") ?? (body is null ? "GET" : "POST"), Option(args, "--path") ?? "/api/v1/health", body, headers));
+                return 0;
+            case "sqs":
+                TransactionMessage message;
+                if (Option(args, "--transaction-id") is { } id)
+                {
+                    await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+                    var view = await services.GetRequiredService<TransactionReader>().GetAsync(Option(args, "--tenant") ?? TenantStore.Default, Guid.Parse(id), CancellationToken.None)
+                        ?? throw new ArgumentException($"there is no transaction {id} in DATABASE_URL's database");
+                    message = TransactionMessage.From(view.Record);
+                }
+                else if ((Option(args, "--source"), Option(args, "--destination"), Option(args, "--amount")) is ({ } source, { } destination, { } amount))
+                {
+                    message = SampleEvents.NewTransfer(source, destination, amount, Option(args, "--currency") ?? "USD");
+                }
+                else
+                {
+                    return Usage("generate-event sqs needs --transaction-id <id>, or --source <account> --destination <account> --amount <major units> [--currency USD]");
+                }
+
+                Console.WriteLine(SampleEvents.Sqs(message, Option(args, "--group")));
+                return 0;
+            case "schedule":
+                Console.WriteLine(SampleEvents.Schedule());
+                return 0;
+            case "cloudformation":
+                Console.WriteLine(SampleEvents.CloudFormation(
+                    Option(args, "--request-type") ?? "Create",
+                    Option(args, "--response-url") ?? "http://127.0.0.1:8555/cloudformation-response"));
+                return 0;
+            default:
+                return Usage("generate-event needs apigateway-http, sqs, schedule or cloudformation");
+        }
     }
 
     private static async Task<int> RedriveAsync()

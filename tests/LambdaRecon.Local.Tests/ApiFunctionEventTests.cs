@@ -72,4 +72,71 @@ public class ApiFunctionEventTests
         Assert.Equal(401, response.StatusCode);
         Assert.Equal("application/problem+json", response.Header("Content-Type"));
     }
+
+    [Fact]
+    public async Task On_a_named_stage_the_poll_url_and_location_keep_the_stage_and_answer()
+    {
+        var api = await ApiFunctionClient.CreateAsync();
+        var open = api.Event("POST", "/prod/api/v1/accounts", $$"""{"account_id":"{{_p}}-from","currency":"USD","overdraft_limit":null}""");
+        open["requestContext"]!["stage"] = "prod";
+        await api.OpenAccountAsync(_p + "-to");
+
+        var created = await api.InvokeAsync(open);
+        var accept = api.Event("POST", "/prod/api/v1/transactions", ApiFunctionClient.Transfer(_p + "-from", _p + "-to", "1.00", _p + "-k"));
+        accept["requestContext"]!["stage"] = "prod";
+        var accepted = await api.InvokeAsync(accept);
+        var pollUrl = accepted.Json.GetProperty("pollUrl").GetString()!;
+        var poll = api.Event("GET", pollUrl);
+        poll["requestContext"]!["stage"] = "prod";
+        var status = await api.InvokeAsync(poll);
+
+        Assert.Equal(201, created.StatusCode);
+        Assert.Equal($"/prod/api/v1/accounts/{_p}-from", created.Header("Location"));
+        Assert.Equal(202, accepted.StatusCode);
+        Assert.Equal($"/prod/api/v1/transactions/status/{_p}-k", pollUrl);
+        Assert.Equal(200, status.StatusCode);
+        Assert.Equal(accepted.Json.GetProperty("transactionId").GetGuid(), status.Json.GetProperty("transaction_id").GetGuid());
+    }
+
+    [Theory]
+    [InlineData("order/42")]
+    [InlineData("50%off")]
+    [InlineData("a%2Fb")]
+    [InlineData("sp ace?#")]
+    public async Task Any_printable_key_gets_a_poll_url_that_answers_for_that_key(string suffix)
+    {
+        var api = await ApiFunctionClient.CreateAsync();
+        await api.OpenAccountAsync(_p + "-from", overdraftLimit: null);
+        await api.OpenAccountAsync(_p + "-to");
+        var key = _p + suffix;
+
+        var accepted = await api.SendAsync("POST", "/api/v1/transactions",
+            ApiFunctionClient.Transfer(_p + "-from", _p + "-to", "1.00", key));
+        var status = await api.SendAsync("GET", accepted.Json.GetProperty("pollUrl").GetString()!);
+
+        Assert.Equal(202, accepted.StatusCode);
+        Assert.Equal(200, status.StatusCode);
+        Assert.Equal(key, status.Json.GetProperty("idempotency_key").GetString());
+        Assert.Equal(accepted.Json.GetProperty("transactionId").GetGuid(), status.Json.GetProperty("transaction_id").GetGuid());
+    }
+
+    [Fact]
+    public async Task Two_idempotency_key_headers_joined_by_api_gateway_are_refused_and_nothing_is_accepted()
+    {
+        var api = await ApiFunctionClient.CreateAsync();
+        await api.OpenAccountAsync(_p + "-from", overdraftLimit: null);
+        await api.OpenAccountAsync(_p + "-to");
+        var body = $$$"""{"transaction":{"source_account_id":"{{{_p}}}-from","destination_account_id":"{{{_p}}}-to","amount":"1.00"}}""";
+        var request = api.Event("POST", "/api/v1/transactions", body);
+        request["headers"]!["idempotency-key"] = $"{_p}-a,{_p}-b";
+
+        var refused = await api.InvokeAsync(request);
+        var first = await api.SendAsync("GET", $"/api/v1/transactions/status/{_p}-a");
+        var joined = await api.SendAsync("GET", $"/api/v1/transactions/status/{_p}-a,{_p}-b");
+
+        Assert.Equal(400, refused.StatusCode);
+        Assert.Equal("Idempotency-Key", refused.Json.GetProperty("field").GetString());
+        Assert.Equal(404, first.StatusCode);
+        Assert.Equal(404, joined.StatusCode);
+    }
 }

@@ -97,7 +97,7 @@ public static partial class KeysApi
             return UnknownTenant(tenantId);
         }
 
-        return TypedResults.Created($"/api/v1/admin/keys/{created.Info.KeyId}", Created(created.Key, created.Info));
+        return TypedResults.Created($"{http.Request.PathBase}/api/v1/admin/keys/{created.Info.KeyId}", Created(created.Key, created.Info));
     }
 
     public static CreatedKeyResponse Created(string key, ApiKeyInfo info) =>

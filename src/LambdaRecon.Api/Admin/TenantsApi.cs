@@ -51,7 +51,7 @@ public static class TenantsApi
         var tenant = await tenants.CreateAsync(tenantId!, name!, cancellationToken);
         return tenant is null
             ? Problem.Of(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists", $"tenant '{tenantId}' exists already", "tenant_id")
-            : TypedResults.Created($"/api/v1/admin/tenants/{Uri.EscapeDataString(tenant.TenantId)}", tenant);
+            : TypedResults.Created($"{http.Request.PathBase}/api/v1/admin/tenants/{Uri.EscapeDataString(tenant.TenantId)}", tenant);
     }
 
     public static async Task<IResult> ListAsync(TenantStore tenants, CancellationToken cancellationToken) =>

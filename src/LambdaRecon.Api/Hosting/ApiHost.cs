@@ -2,10 +2,12 @@ using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
@@ -41,12 +43,14 @@ public static class ApiHost
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<AcceptServices>();
+        builder.Services.Configure<KestrelServerOptions>(RequestLimits.Configure);
     }
 
     public static void MapApplication(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapHealthApi();

@@ -11,9 +11,17 @@ internal static class ApiGatewayRequestFeatures
 {
     private const string DefaultStage = "$default";
 
-    public static FeatureCollection Create(ApiGatewayHttpRequest request)
+    /// <summary>The request's features, or null when its path cannot be an HTTP path (an encoded NUL), as Kestrel refuses it.</summary>
+    public static FeatureCollection? Create(ApiGatewayHttpRequest request)
     {
         var context = request.RequestContext;
+        if (!TryDecodePath(request.RawPath, out var decoded))
+        {
+            return null;
+        }
+
+        var (pathBase, path) = SplitStage(decoded, context.Stage);
+
         var body = DecodeBody(request);
         IHeaderDictionary headers = new HeaderDictionary();
         foreach (var (name, value) in request.Headers ?? ReadOnlyDictionary<string, string>.Empty)
@@ -32,13 +40,19 @@ internal static class ApiGatewayRequestFeatures
             headers.ContentLength = body.Length;
         }
 
-        var (pathBase, path) = SplitStage(request.RawPath, context.Stage);
+        // API Gateway always sends Host; an event written by hand may not, and links built from the
+        // request would read "https:///". The domain API Gateway answered on is the same name.
+        if (headers.Host.Count == 0 && context.DomainName is { Length: > 0 } domainName)
+        {
+            headers.Host = domainName;
+        }
+
         var query = request.RawQueryString.Length > 0 ? "?" + request.RawQueryString : "";
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
         {
             Protocol = context.Http.Protocol ?? "HTTP/1.1",
-            Scheme = headers.TryGetValue("X-Forwarded-Proto", out var scheme) && scheme.Count == 1 ? scheme.ToString() : "https",
+            Scheme = Scheme(headers["X-Forwarded-Proto"].ToString()),
             Method = context.Http.Method,
             PathBase = pathBase.Value ?? "",
             Path = path.Value ?? "",
@@ -58,6 +72,26 @@ internal static class ApiGatewayRequestFeatures
         return features;
     }
 
+    // The decoder refuses a path that decodes to a NUL, as Kestrel does for a request line.
+    private static bool TryDecodePath(string rawPath, out PathString path)
+    {
+        try
+        {
+            path = PathString.FromUriComponent(rawPath);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            path = default;
+            return false;
+        }
+    }
+
+    // API Gateway is reached over https; a proxy chain may append its own hops ("https,http"), and the
+    // first is what the client used. The local runner forwards plain http; anything else is not a scheme.
+    private static string Scheme(string forwardedProto) =>
+        forwardedProto.Split(',')[0].Trim() is var first && first.Equals("http", StringComparison.OrdinalIgnoreCase) ? "http" : "https";
+
     private static byte[] DecodeBody(ApiGatewayHttpRequest request) => request.Body switch
     {
         null => [],
@@ -67,9 +101,8 @@ internal static class ApiGatewayRequestFeatures
 
     // On a named stage the raw path starts with the stage ("/prod/api/v1/health"); as the path base it
     // leaves the routes matching as on $default. A custom domain's mapping sends no such segment.
-    private static (PathString PathBase, PathString Path) SplitStage(string rawPath, string? stage)
+    private static (PathString PathBase, PathString Path) SplitStage(PathString path, string? stage)
     {
-        var path = PathString.FromUriComponent(rawPath);
         if (stage is null or DefaultStage)
         {
             return (PathString.Empty, path);

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Lambda.ApiGateway;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
@@ -40,7 +42,11 @@ internal sealed partial class ApiGatewayServer(ILogger<ApiGatewayServer> logger)
         IHttpApplication<TContext> application, ApiGatewayHttpRequest request)
         where TContext : notnull
     {
-        var features = ApiGatewayRequestFeatures.Create(request);
+        if (ApiGatewayRequestFeatures.Create(request) is not { } features)
+        {
+            return InvalidPath(request);
+        }
+
         var response = new BufferedResponse();
         features.Set<IHttpResponseFeature>(response);
         features.Set<IHttpResponseBodyFeature>(response);
@@ -65,6 +71,21 @@ internal sealed partial class ApiGatewayServer(ILogger<ApiGatewayServer> logger)
         application.DisposeContext(context, failure);
         return answer;
     }
+
+    // Kestrel refuses such a request before the app sees it; the app's problem+json shape, written here.
+    private static ApiGatewayHttpResponse InvalidPath(ApiGatewayHttpRequest request) => new()
+    {
+        StatusCode = 400,
+        Headers = new Dictionary<string, string> { ["Content-Type"] = "application/problem+json" },
+        Body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["type"] = Problem.TypeBase + "invalid-request",
+            ["title"] = "The request is not valid HTTP",
+            ["status"] = 400,
+            ["detail"] = "the request path contains an encoded NUL (%00), which no resource path may hold",
+            ["trace_id"] = request.RequestContext.RequestId,
+        }),
+    };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The app let an exception through for API Gateway request {RequestId}")]
     private static partial void LogUnhandledException(ILogger logger, Exception exception, string requestId);

@@ -46,7 +46,15 @@ public static partial class AcceptPath
     /// <summary>1–255 printable ASCII characters, as the Idempotency-Key draft and Stripe allow.</summary>
     public static (string? Key, IResult? Problem) ResolveKey(HttpRequest request, string? bodyKey)
     {
-        var headerKey = request.Headers["Idempotency-Key"].ToString();
+        var header = request.Headers["Idempotency-Key"];
+        // Two headers reach the app as two values on Kestrel, and joined by a comma through API Gateway
+        // (and many proxies): either way the client sent two keys, and taking one would be a guess.
+        if (header.Count > 1 || header.ToString().Contains(',', StringComparison.Ordinal))
+        {
+            return (null, Problem.Validation("Idempotency-Key", "send exactly one Idempotency-Key header, holding one key without commas"));
+        }
+
+        var headerKey = header.ToString();
         headerKey = headerKey.Length == 0 ? null : headerKey;
         if (headerKey is not null && bodyKey is not null && headerKey != bodyKey)
         {
@@ -119,7 +127,7 @@ public static partial class AcceptPath
     /// first request runs, or the first request's unfinished work completed. Null for a new key.
     /// </summary>
     public static async Task<IResult?> AnswerKnownKeyAsync(
-        AcceptServices services, ApiClient client, string key, byte[] hash, CancellationToken cancellationToken)
+        AcceptServices services, ApiClient client, string key, byte[] hash, PathString pathBase, CancellationToken cancellationToken)
     {
         var cached = await services.Cache.GetAsync(client.TenantId, client.ClientId, key);
         if (cached is not null)
@@ -152,24 +160,25 @@ public static partial class AcceptPath
         // The first request stopped before it published (SQS was down, or it crashed): finish its work.
         var view = await services.Reader.GetAsync(client.TenantId, entry.TransactionId, cancellationToken)
             ?? throw new InvalidOperationException($"idempotency key {key} names transaction {entry.TransactionId}, which does not exist");
-        return await PublishAsync(services, client, key, hash, view.Record, cancellationToken);
+        return await PublishAsync(services, client, key, hash, view.Record, pathBase, cancellationToken);
     }
 
     /// <summary>Records a new transaction under the key and publishes it; a key taken meanwhile is answered as known.</summary>
     public static async Task<IResult> AcceptNewAsync(
         AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, JsonElement? metadata,
-        CancellationToken cancellationToken)
+        PathString pathBase, CancellationToken cancellationToken)
     {
         if (!await services.Intake.ReserveAsync(client.TenantId, client.ClientId, key, hash, transaction, Canonical(metadata), cancellationToken))
         {
-            return await AnswerKnownKeyAsync(services, client, key, hash, cancellationToken) ?? InFlight(key);
+            return await AnswerKnownKeyAsync(services, client, key, hash, pathBase, cancellationToken) ?? InFlight(key);
         }
 
-        return await PublishAsync(services, client, key, hash, transaction, cancellationToken);
+        return await PublishAsync(services, client, key, hash, transaction, pathBase, cancellationToken);
     }
 
     private static async Task<IResult> PublishAsync(
-        AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, CancellationToken cancellationToken)
+        AcceptServices services, ApiClient client, string key, byte[] hash, TransactionRecord transaction, PathString pathBase,
+        CancellationToken cancellationToken)
     {
         // The request's span (the trace's root) names what it accepted, for a search by transaction id.
         Activity.Current?.SetTag("lambdarecon.transaction_id", transaction.Id.ToString());
@@ -190,11 +199,23 @@ public static partial class AcceptPath
         }
 
         var body = JsonSerializer.Serialize(new AcceptedResponse(
-            "ACCEPTED", key, transaction.Id, messageId, "/api/v1/transactions/status/" + Uri.EscapeDataString(key)));
+            "ACCEPTED", key, transaction.Id, messageId, PollUrl(pathBase, key)));
         await services.Intake.CompleteAsync(client.TenantId, client.ClientId, key, transaction.Id, messageId, StatusCodes.Status202Accepted, body, cancellationToken);
         await services.Cache.SetAsync(client.TenantId, client.ClientId, key, new CachedResponse(Convert.ToHexString(hash), StatusCodes.Status202Accepted, body));
         return Results.Content(body, "application/json", Encoding.UTF8, StatusCodes.Status202Accepted);
     }
+
+    /// <summary>
+    /// Where the status of a key is read, under the stage's path base. A key that is not a plain path segment
+    /// goes in the query: servers keep "%2F" undecoded in a path (and decode "%25"), so "a/b" would not round-trip.
+    /// </summary>
+    public static string PollUrl(PathString pathBase, string key) =>
+        pathBase + (key.All(IsPathCharacter)
+            ? "/api/v1/transactions/status/" + Uri.EscapeDataString(key)
+            : "/api/v1/transactions/status?idempotency_key=" + Uri.EscapeDataString(key));
+
+    // RFC 3986 pchar less percent-encoding: unreserved, sub-delims, ':' and '@'.
+    private static bool IsPathCharacter(char c) => char.IsAsciiLetterOrDigit(c) || "-._~!$&'()*+,;=:@".Contains(c, StringComparison.Ordinal);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "publishing transaction {TransactionId} failed; the key {IdempotencyKey} is released for a retry")]
     private static partial void PublishFailed(ILogger logger, Exception exception, Guid transactionId, string idempotencyKey);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
@@ -19,6 +20,9 @@ public static class TransactionsApi
             .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
             .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
         api.MapGet("/status/{idempotencyKey}", GetStatusAsync).WithName("GetTransactionStatus")
+            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
+        // The same answer for keys that are not plain path segments ("a/b"): the pollUrl names this form for them.
+        api.MapGet("/status", GetStatusByQueryAsync).WithName("GetTransactionStatusByQuery")
             .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
         api.MapGet("/{id:guid}", GetAsync).WithName("GetTransaction").RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
         api.MapPost("/{id:guid}/refund", RefundAsync).WithName("RefundTransaction").RequireScope(ApiScopes.TransactionsWrite)
@@ -114,7 +118,7 @@ public static class TransactionsApi
 
         var client = http.Client();
         var hash = AcceptPath.Hash("transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, AcceptPath.Canonical(metadata));
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, cancellationToken) is { } known2)
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http.Request.PathBase, cancellationToken) is { } known2)
         {
             return known2;
         }
@@ -154,7 +158,7 @@ public static class TransactionsApi
         }
 
         var record = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, cancellationToken);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, http.Request.PathBase, cancellationToken);
     }
 
     /// <summary>Refunds all or part of a transaction, back the way it came; the ledger's refund cap decides.</summary>
@@ -192,7 +196,7 @@ public static class TransactionsApi
 
         var client = http.Client();
         var hash = AcceptPath.Hash("refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, cancellationToken) is { } known)
+        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http.Request.PathBase, cancellationToken) is { } known)
         {
             return known;
         }
@@ -239,7 +243,7 @@ public static class TransactionsApi
         var refund = new TransactionRecord(
             Guid.NewGuid(), TransactionType.Refund, amount, currency.Code,
             original.Record.DestinationAccountId, original.Record.SourceAccountId, id, reason);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, cancellationToken);
+        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, http.Request.PathBase, cancellationToken);
     }
 
     /// <summary>Where a submitted transaction stands, by the idempotency key the client chose.</summary>
@@ -252,19 +256,40 @@ public static class TransactionsApi
             : TypedResults.Ok(TransactionResponse.From(view));
     }
 
+    public static Task<IResult> GetStatusByQueryAsync(
+        [FromQuery(Name = "idempotency_key")] string? idempotencyKey, HttpContext http, TransactionReader reader, CancellationToken cancellationToken) =>
+        string.IsNullOrEmpty(idempotencyKey)
+            ? Task.FromResult<IResult>(Problem.Validation("idempotency_key", "the query parameter idempotency_key is required"))
+            : GetStatusAsync(idempotencyKey, http, reader, cancellationToken);
+
     public static async Task<IResult> GetAsync(Guid id, HttpContext http, TransactionReader reader, CancellationToken cancellationToken)
     {
         var view = await reader.GetAsync(http.Client().TenantId, id, cancellationToken);
         return view is null ? Problem.NotFound("Transaction", $"transaction {id} does not exist") : TypedResults.Ok(TransactionResponse.From(view));
     }
 
-    /// <summary>Exact parsing into minor units; <paramref name="shapeOnly"/> checks the text before the currency is known.</summary>
+    /// <summary>
+    /// Exact parsing into minor units; <paramref name="shapeOnly"/> checks the text before the currency is
+    /// known (a decimal with at most 4 fraction digits, the most any currency has): how large an amount
+    /// may be depends on the currency, so that is left to the check with the account's currency.
+    /// </summary>
     public static (long Minor, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem) ParseAmount(
         string text, Currency currency, string field, bool shapeOnly = false)
     {
+        // Nothing this long is an amount (long.MaxValue has 19 digits), and the detail need not echo it.
+        if (text.Length > 40)
+        {
+            return (0, Problem.Validation(field, $"the amount holds {text.Length} characters: that is not an amount such as \"100.00\""));
+        }
+
         var probe = shapeOnly ? Currency.Of("CLF") : currency; // CLF has 4 fraction digits, the most of any currency
         if (!Money.TryParse(text, probe, out var money, out var error))
         {
+            if (shapeOnly && error!.Contains("too large", StringComparison.Ordinal))
+            {
+                return (0, null);
+            }
+
             return (0, Problem.Validation(field, shapeOnly && error!.Contains("fraction digits", StringComparison.Ordinal)
                 ? $"'{text}' has more fraction digits than any currency allows" : error!));
         }

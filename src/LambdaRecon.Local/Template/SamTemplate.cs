@@ -5,9 +5,14 @@ using YamlDotNet.RepresentationModel;
 namespace LambdaRecon.Local.Template;
 
 /// <summary>A function of template.yaml as the local runner needs it: what to call and what triggers it.</summary>
+/// <remarks>
+/// <see cref="Environment"/> holds each variable's text as written (a reference's target for !Ref);
+/// <see cref="LocalEnvironment"/> only the values known without a stack: literals and parameters' defaults.
+/// </remarks>
 public sealed record SamFunction(
     string LogicalId, string Handler, IReadOnlyDictionary<string, string> Environment, int? SqsBatchSize,
-    IReadOnlyList<string> SqsResponseTypes, string? Schedule, int Timeout);
+    IReadOnlyList<string> SqsResponseTypes, string? Schedule, int Timeout, int MemorySize,
+    IReadOnlyDictionary<string, string> LocalEnvironment);
 
 /// <summary>
 /// Reads template.yaml, the single source of the functions' names, handlers, batch size and schedule,
@@ -64,13 +69,19 @@ public sealed partial class SamTemplate
 
             var properties = (YamlMappingNode)resource["Properties"];
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            var localEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var source in new[] { globals, properties })
             {
                 if (Child(Child(source, "Environment"), "Variables") is { } variables)
                 {
                     foreach (var (name, v) in variables.Children)
                     {
-                        environment[((YamlScalarNode)name).Value!] = v is YamlScalarNode s ? s.Value ?? "" : v.ToString();
+                        var variable = ((YamlScalarNode)name).Value!;
+                        environment[variable] = v is YamlScalarNode s ? s.Value ?? "" : v.ToString();
+                        if (LocalValue(v) is { } known)
+                        {
+                            localEnvironment[variable] = known;
+                        }
                     }
                 }
             }
@@ -101,10 +112,12 @@ public sealed partial class SamTemplate
                 }
             }
 
+            // SAM's own defaults when neither the function nor Globals sets them: 3 s and 128 MB.
             var timeout = Scalar(properties, "Timeout") ?? Scalar(globals, "Timeout") ?? "3";
+            var memory = Scalar(properties, "MemorySize") ?? Scalar(globals, "MemorySize") ?? "128";
             functions.Add(new SamFunction(
                 ((YamlScalarNode)key).Value!, Scalar(properties, "Handler")!, environment, batchSize, responseTypes, schedule,
-                int.Parse(timeout, CultureInfo.InvariantCulture)));
+                int.Parse(timeout, CultureInfo.InvariantCulture), int.Parse(memory, CultureInfo.InvariantCulture), localEnvironment));
         }
 
         return functions;
@@ -146,6 +159,16 @@ public sealed partial class SamTemplate
 
         return (node as YamlScalarNode)?.Value;
     }
+
+    // A plain scalar is its own value and a !Ref to a parameter its default; anything else (a resource's
+    // !Ref, !GetAtt, !Sub, !If) names something only a deployed stack has.
+    private string? LocalValue(YamlNode node) => node switch
+    {
+        YamlScalarNode { Tag.IsEmpty: true } plain => plain.Value,
+        YamlScalarNode { Tag.Value: "!Ref" } reference when Child(Child(_root, "Parameters"), reference.Value!) is { } parameter
+            => Scalar(parameter, "Default"),
+        _ => null,
+    };
 
     private static YamlMappingNode? Child(YamlMappingNode? node, string key) =>
         node is not null && node.Children.TryGetValue(key, out var child) ? child as YamlMappingNode : null;

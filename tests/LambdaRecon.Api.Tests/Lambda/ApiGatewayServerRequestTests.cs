@@ -109,4 +109,47 @@ public class ApiGatewayServerRequestTests(BridgeApp app) : IClassFixture<BridgeA
 
         Assert.Equal("/echo", JsonSerializer.Deserialize<Echo>(response.Body!, JsonSerializerOptions.Web)!.Path);
     }
+
+    [Theory]
+    [InlineData("/echo/%00")]
+    [InlineData("/%00")]
+    [InlineData("/echo/a%00b")]
+    public async Task A_path_that_decodes_to_no_valid_path_is_a_400_problem_not_an_exception(string rawPath)
+    {
+        var response = await app.SendAsync(ApiGatewayEvents.Request("GET", rawPath));
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Headers!["Content-Type"]);
+        using var problem = JsonDocument.Parse(response.Body!);
+        Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Contains("path", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https,http", "https")]
+    [InlineData("http", "http")]
+    [InlineData(" http , https", "http")]
+    [InlineData("gopher", "https")]
+    [InlineData("", "https")]
+    public async Task The_scheme_is_the_first_forwarded_proto_and_https_when_it_is_not_http(string forwarded, string scheme)
+    {
+        var echo = await EchoAsync(ApiGatewayEvents.Request("GET", "/echo").WithHeader("x-forwarded-proto", forwarded));
+
+        Assert.Equal(scheme, echo.Scheme);
+    }
+
+    [Fact]
+    public async Task Without_a_host_header_the_host_is_the_request_contexts_domain_name()
+    {
+        var request = ApiGatewayEvents.Request("GET", "/echo");
+        request = request with
+        {
+            Headers = new Dictionary<string, string> { ["x-forwarded-proto"] = "https" },
+            RequestContext = request.RequestContext with { DomainName = "api.example.com" },
+        };
+
+        var echo = await EchoAsync(request);
+
+        Assert.Equal("api.example.com", echo.Host);
+    }
 }
