@@ -332,7 +332,13 @@ CREATE TABLE IF NOT EXISTS reconciliation_runs (
     triggered_by  text        NOT NULL,
     started_at    timestamptz NOT NULL DEFAULT now(),
     finished_at   timestamptz,
-    summary       jsonb       NOT NULL DEFAULT '{}'::jsonb
+    summary       jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    -- pending (an account a scheduled run has yet to reach), in_progress with its counts so far in
+    -- progress, completed, or failed with the reason; updated_at is its last step (migration 7).
+    state           text        NOT NULL DEFAULT 'completed' CHECK (state IN ('pending', 'in_progress', 'completed', 'failed')),
+    progress        jsonb       NOT NULL DEFAULT '{}'::jsonb,
+    failure_reason  text        CHECK ((state = 'failed') = (failure_reason IS NOT NULL)),
+    updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS reconciliation_runs_account ON reconciliation_runs (account_id, started_at DESC);
 CREATE INDEX IF NOT EXISTS reconciliation_runs_kind ON reconciliation_runs (kind, started_at DESC);

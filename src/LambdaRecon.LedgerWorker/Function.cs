@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Observability;
+using LambdaRecon.Infrastructure.Tracing;
 using LambdaRecon.LedgerWorker.Posting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +36,18 @@ public sealed class Function
 
     // The runtime offers no cancellation to a Stream handler: at its timeout Lambda ends the process, and
     // PostgreSQL rolls back the open transaction with the connection.
-    public Task<Stream> HandleAsync(Stream input) => _handler.HandleAsync(input, CancellationToken.None);
+    public async Task<Stream> HandleAsync(Stream input)
+    {
+        try
+        {
+            return await _handler.HandleAsync(input, CancellationToken.None);
+        }
+        finally
+        {
+            // Lambda may freeze the environment once the handler returns: the batch's spans leave first.
+            EngineTracing.Flush();
+        }
+    }
 
     private static SqsBatchHandler Build()
     {

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Hosting;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
@@ -96,7 +97,12 @@ public static class Commands
             builder.Logging.ClearProviders();
             builder.Logging.AddLambdaReconLogging(builder.Configuration);
             builder.Services.AddLambdaRecon();
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = ApiGatewayFront.MaxRequestBodySize);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                // The app's own limits answer past-limit requests as problem+json, as they would behind API Gateway.
+                RequestLimits.Configure(kestrel);
+                kestrel.Limits.MaxRequestBodySize = ApiGatewayFront.MaxRequestBodySize;
+            });
             app = builder.Build();
             ApiGatewayFront.Map(app, new FunctionInvoker(template.Function("ApiFunction")));
         }
@@ -256,21 +262,7 @@ public static class Commands
             return Usage("import-statement needs --account, --format and --file");
         }
 
-        var mapping = Option(args, "--mapping");
-        var content = await File.ReadAllBytesAsync(file);
-        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error))
-        {
-            await Console.Error.WriteLineAsync($"refused whole, nothing imported: {error}");
-            return 1;
-        }
-
-        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
-        var import = await services.GetRequiredService<StatementStore>().ImportAsync(
-            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None);
-        Console.WriteLine(import.AlreadyImported
-            ? $"statement {import.StatementId}: already imported, nothing changed"
-            : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported");
-        return 0;
+        return await ImportStatementCommand.RunAsync(account, format, Option(args, "--mapping"), file);
     }
 
     /// <summary>Applies the migrations to DATABASE_URL's database; a second run applies nothing.</summary>

@@ -4,6 +4,7 @@ using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Reconciliation;
+using LambdaRecon.Infrastructure.Tracing;
 using LambdaRecon.Lambda;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,19 @@ public sealed class Function
 
     [SuppressMessage("Performance", "CA1822", Justification = "Lambda calls the handler on an instance it creates.")]
     public async Task<Stream> HandleAsync(Stream input)
+    {
+        try
+        {
+            return await ReconcileAsync(input);
+        }
+        finally
+        {
+            // Lambda may freeze the environment once the handler returns: the run's spans leave first.
+            EngineTracing.Flush();
+        }
+    }
+
+    private static async Task<Stream> ReconcileAsync(Stream input)
     {
         var scheduled = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ScheduledEvent);
         var summary = await Services.Value.GetRequiredService<ScheduledReconciliation>().RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);

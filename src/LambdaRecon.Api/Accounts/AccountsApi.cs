@@ -46,10 +46,18 @@ public static partial class AccountsApi
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
     private static partial Regex AccountIdPattern();
 
+    /// <summary>
+    /// An id that is also a URL path segment as written: "." and ".." are not (clients and proxies resolve
+    /// them away, so /accounts/../balance never reaches the account), hence ids of dots alone are refused.
+    /// </summary>
     public static ProblemHttpResult? CheckAccountId(string? id, string field) =>
         id is null
             ? Problem.Validation(field, $"'{field}' is required")
-            : AccountIdPattern().IsMatch(id) ? null : Problem.Validation(field, $"'{id}' is not an account id: 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+            : !AccountIdPattern().IsMatch(id) ? Problem.Validation(field, $"'{Shorten(id)}' is not an account id: 1 to 64 characters of A-Z a-z 0-9 . _ : -")
+            : id.All(c => c == '.') ? Problem.Validation(field, $"'{id}' is not an account id: an id of dots alone cannot be part of a URL path")
+            : null;
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     /// <summary>Opens an account; the same body again is a safe retry (200), another body for the id a conflict (409).</summary>
     public static async Task<IResult> CreateAsync(HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)

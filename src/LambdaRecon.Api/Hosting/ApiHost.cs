@@ -8,6 +8,8 @@ using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Observability;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
 
 namespace LambdaRecon.Api.Hosting;
@@ -34,6 +36,8 @@ public static class ApiHost
     public static void AddApplicationServices(this WebApplicationBuilder builder)
     {
         builder.Logging.AddLambdaReconLogging(builder.Configuration);
+        // Each request is the root span of its trace (route template, status), the accept path's spans under it.
+        EngineServices.StartTracing(builder.Configuration, tracing => tracing.AddAspNetCoreInstrumentation());
         builder.Services.AddLambdaRecon();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = RequestLog.Customize);
         builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
@@ -42,6 +46,7 @@ public static class ApiHost
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<AcceptServices>();
+        builder.Services.Configure<KestrelServerOptions>(RequestLimits.Configure);
     }
 
     public static void MapApplication(this WebApplication app)
@@ -49,6 +54,7 @@ public static class ApiHost
         app.UseRequestLog();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestLimits();
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapHealthApi();

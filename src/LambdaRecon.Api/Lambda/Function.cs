@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using LambdaRecon.Api.Hosting;
 using LambdaRecon.Api.Lambda;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Tracing;
 using LambdaRecon.Lambda;
 using Microsoft.AspNetCore.Hosting.Server;
 
@@ -35,10 +36,18 @@ public sealed class Function
 
     public async Task<Stream> HandleAsync(Stream input)
     {
-        var request = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ApiGatewayHttpRequest);
-        var server = await Server.Value;
-        var response = await server.ProcessAsync(request);
-        return LambdaPayload.Write(response, LambdaJsonContext.Default.ApiGatewayHttpResponse);
+        try
+        {
+            var request = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ApiGatewayHttpRequest);
+            var server = await Server.Value;
+            var response = await server.ProcessAsync(request);
+            return LambdaPayload.Write(response, LambdaJsonContext.Default.ApiGatewayHttpResponse);
+        }
+        finally
+        {
+            // Lambda may freeze the environment once the handler returns: the request's spans leave first.
+            EngineTracing.Flush();
+        }
     }
 
     private static async Task<ApiGatewayServer> StartAsync()

@@ -11,50 +11,41 @@ public static class JsonBody
 {
     public const int MaxBytes = 64 * 1024;
 
+    /// <summary>No request of this API nests deeper than a few levels; metadata gets the rest.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>
+    /// The body as a JSON object, or the problem with it: 415 unless it is sent as application/json
+    /// (or a +json type) in UTF-8, 413 over <see cref="MaxBytes"/>, 400 when it is not strict JSON
+    /// (see <see cref="StrictJson"/>) or not an object.
+    /// </summary>
     public static async Task<(JsonElement Root, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > MaxBytes)
+        if (RequestBody.CheckMediaType(request, RequestBody.IsJson, "application/json") is (_, { } unsupported))
         {
-            return (default, Problem.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large",
-                $"the body may hold at most {MaxBytes} bytes"));
+            return (default, unsupported);
         }
 
-        if (request.ContentType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+        var (body, tooLarge) = await RequestBody.ReadAsync(request, MaxBytes, "", cancellationToken);
+        if (tooLarge is not null)
         {
-            return (default, Problem.Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "The body must be JSON",
-                $"Content-Type '{type}' is not JSON: send application/json"));
+            return (default, tooLarge);
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBytes)
-            {
-                return (default, Problem.Of(StatusCodes.Status413PayloadTooLarge, "body-too-large", "The body is too large",
-                    $"the body may hold at most {MaxBytes} bytes"));
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
+        if (body.Length == 0)
         {
             return (default, Problem.MalformedJson("the body is empty: send a JSON object"));
         }
 
-        try
+        if (StrictJson.Check(body, MaxDepth) is { } notStrict)
         {
-            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (document.RootElement.Clone(), null)
-                : (default, Problem.MalformedJson("the body must be a JSON object"));
+            return (default, notStrict);
         }
-        catch (JsonException e)
-        {
-            return (default, Problem.MalformedJson($"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})"));
-        }
+
+        using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? (document.RootElement.Clone(), null)
+            : (default, Problem.MalformedJson("the body must be a JSON object"));
     }
 
     /// <summary>The first field of <paramref name="obj"/> not in <paramref name="allowed"/>, as a problem.</summary>

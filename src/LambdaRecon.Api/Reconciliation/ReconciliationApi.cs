@@ -53,30 +53,22 @@ public static class ReconciliationApi
             return Problem.Validation("format", "the query parameter format must be csv or camt053");
         }
 
-        byte[] content;
-        if (http.Request.HasFormContentType)
+        if (mapping is not null && CsvMapping.Named(mapping) is null)
         {
-            var form = await http.Request.ReadFormAsync(cancellationToken);
-            if (form.Files.Count == 0)
-            {
-                return Problem.Validation("file", "the multipart form holds no file");
-            }
-
-            using var buffer = new MemoryStream();
-            await form.Files[0].CopyToAsync(buffer, cancellationToken);
-            content = buffer.ToArray();
-        }
-        else
-        {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer, cancellationToken);
-            content = buffer.ToArray();
+            return Problem.Validation("mapping", $"unknown mapping '{mapping}': use generic or stripe");
         }
 
-        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error))
+        var (content, unreadable) = await StatementBody.ReadAsync(http.Request, format, cancellationToken);
+        if (unreadable is not null)
         {
-            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error!.ToString(),
-                error.Element ?? $"line {error.Line}", new Dictionary<string, object?> { ["line"] = error.Line, ["element"] = error.Element });
+            return unreadable;
+        }
+
+        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error, cancellationToken))
+        {
+            var at = error!.Element ?? (error.Line == 0 ? "file" : $"line {error.Line}");
+            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error.ToString(),
+                at, new Dictionary<string, object?> { ["line"] = error.Line, ["element"] = error.Element });
         }
 
         var foreign = lines.FirstOrDefault(l => l.Amount.Currency.Code != account.Currency);
@@ -107,7 +99,9 @@ public static class ReconciliationApi
         }
 
         JsonElement body = default;
-        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        // The body is optional: none at all (no Content-Length, or 0) runs with the defaults; anything else is read as JSON.
+        var request = http.Request;
+        if (request.ContentLength is > 0 || (request.ContentLength is null && (request.Headers.TransferEncoding.Count > 0 || request.ContentType is not null)))
         {
             var (read, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
             if (malformed is not null)
@@ -126,29 +120,32 @@ public static class ReconciliationApi
         Guid[]? statementIds = null;
         var options = new MatchOptions();
         var dryRun = false;
+        var field = "";
         try
         {
-            if (body.ValueKind == JsonValueKind.Object)
-            {
-                from = body.TryGetProperty("from", out var f) && f.ValueKind != JsonValueKind.Null ? f.GetDateTimeOffset() : null;
-                to = body.TryGetProperty("to", out var t) && t.ValueKind != JsonValueKind.Null ? t.GetDateTimeOffset() : null;
-                statementIds = body.TryGetProperty("statement_ids", out var s) && s.ValueKind == JsonValueKind.Array
-                    ? s.EnumerateArray().Select(e => e.GetGuid()).ToArray() : null;
-                dryRun = body.TryGetProperty("dry_run", out var d) && d.GetBoolean();
-                if (body.TryGetProperty("date_window_days", out var w))
-                {
-                    options = options with { DateWindowDays = w.GetInt32() is >= 0 and <= 31 ? w.GetInt32() : throw new FormatException() };
-                }
+            // Each field read names itself first, so that a refusal names the field at fault.
+            JsonElement? Read(string name) =>
+                body.ValueKind == JsonValueKind.Object && body.TryGetProperty(field = name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-                // A payout may be short of its charges by fees: a fixed amount in minor units plus basis points of the charges.
-                var feeMinor = body.TryGetProperty("fee_tolerance_minor", out var fm) ? fm.GetInt64() : 0;
-                var feeBp = body.TryGetProperty("fee_tolerance_bp", out var fb) ? fb.GetInt32() : 0;
-                options = options with { FeeTolerance = feeMinor >= 0 && feeBp is >= 0 and <= 10_000 ? new FeeTolerance(feeMinor, feeBp) : throw new FormatException() };
+            from = Read("from")?.GetDateTimeOffset();
+            to = Read("to")?.GetDateTimeOffset();
+            statementIds = Read("statement_ids") is { } ids
+                ? ids.ValueKind == JsonValueKind.Array ? ids.EnumerateArray().Select(e => e.GetGuid()).ToArray() : throw new FormatException()
+                : null;
+            dryRun = Read("dry_run")?.GetBoolean() ?? false;
+            if (Read("date_window_days") is { } window)
+            {
+                options = options with { DateWindowDays = window.GetInt32() is >= 0 and <= 31 and var days ? days : throw new FormatException() };
             }
+
+            // A payout may be short of its charges by fees: a fixed amount in minor units plus basis points of the charges.
+            var feeMinor = Read("fee_tolerance_minor")?.GetInt64() is not { } minor ? 0 : minor >= 0 ? minor : throw new FormatException();
+            var feeBp = Read("fee_tolerance_bp")?.GetInt32() is not { } bp ? 0 : bp is >= 0 and <= 10_000 ? bp : throw new FormatException();
+            options = options with { FeeTolerance = new FeeTolerance(feeMinor, feeBp) };
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
-            return Problem.Validation("body", "from/to must be ISO 8601 instants, statement_ids uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, dry_run a boolean");
+            return Problem.Validation(field, $"'{field}' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, dry_run a boolean");
         }
 
         var run = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun, "on_demand", http.Client().ClientId, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -186,6 +187,9 @@ public static partial class AcceptPath
         CancellationToken cancellationToken)
     {
         http.NoteTransaction(transaction.Id);
+        // The request's span (the trace's root) names what it accepted, for a search by transaction id.
+        Activity.Current?.SetTag("lambdarecon.transaction_id", transaction.Id.ToString());
+        Activity.Current?.SetTag("lambdarecon.idempotency_key", key);
         string messageId;
         try
         {

@@ -276,13 +276,28 @@ public static class TransactionsApi
         return view is null ? Problem.NotFound("Transaction", $"transaction {id} does not exist") : TypedResults.Ok(TransactionResponse.From(view));
     }
 
-    /// <summary>Exact parsing into minor units; <paramref name="shapeOnly"/> checks the text before the currency is known.</summary>
+    /// <summary>
+    /// Exact parsing into minor units; <paramref name="shapeOnly"/> checks the text before the currency is
+    /// known (a decimal with at most 4 fraction digits, the most any currency has): how large an amount
+    /// may be depends on the currency, so that is left to the check with the account's currency.
+    /// </summary>
     public static (long Minor, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem) ParseAmount(
         string text, Currency currency, string field, bool shapeOnly = false)
     {
+        // Nothing this long is an amount (long.MaxValue has 19 digits), and the detail need not echo it.
+        if (text.Length > 40)
+        {
+            return (0, Problem.Validation(field, $"the amount holds {text.Length} characters: that is not an amount such as \"100.00\""));
+        }
+
         var probe = shapeOnly ? Currency.Of("CLF") : currency; // CLF has 4 fraction digits, the most of any currency
         if (!Money.TryParse(text, probe, out var money, out var error))
         {
+            if (shapeOnly && error!.Contains("too large", StringComparison.Ordinal))
+            {
+                return (0, null);
+            }
+
             return (0, Problem.Validation(field, shapeOnly && error!.Contains("fraction digits", StringComparison.Ordinal)
                 ? $"'{text}' has more fraction digits than any currency allows" : error!));
         }

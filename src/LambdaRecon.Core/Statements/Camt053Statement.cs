@@ -22,24 +22,45 @@ namespace LambdaRecon.Core.Statements;
 /// </remarks>
 public static class Camt053Statement
 {
-    // No DTD and no resolver: a statement has no business declaring entities, and this shuts out
-    // XXE and entity-expansion attacks whatever the file says.
+    /// <summary>How deep elements may nest. A camt.053 statement is about 15 deep at most (…/TxDtls/RltdPties/Dbtr/Pty/Id/OrgId/Othr/SchmeNm/Cd).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>How many elements a file may hold: about 20,000 entries of 50 elements, far more than the API's 4 MiB body carries.</summary>
+    public const int MaxElements = 1_000_000;
+
+    /// <summary>How many characters a file may hold (64 Mi): a bound on the memory the document takes, whatever its shape.</summary>
+    public const long MaxCharacters = 64L * 1024 * 1024;
+
+    // No DTD, no resolver, no character from any entity: a statement has no business declaring entities,
+    // and this shuts out XXE and entity expansion (billion laughs) whatever the file says. XmlReader has
+    // no depth or element limit of its own: ScanLimits checks those before the document is built.
     private static readonly XmlReaderSettings Settings = new()
     {
         DtdProcessing = DtdProcessing.Prohibit,
         XmlResolver = null,
+        MaxCharactersFromEntities = 0,
+        MaxCharactersInDocument = MaxCharacters,
         IgnoreComments = true,
         IgnoreProcessingInstructions = true,
     };
 
     /// <summary>Parses the whole statement: every booked entry, or the first fault with its element and line.</summary>
-    public static bool TryParse(Stream stream, out IReadOnlyList<StatementLine> lines, out StatementError? error)
+    /// <param name="stream">A seekable stream: it is read twice, once to check the limits and once to build the document.</param>
+    /// <exception cref="OperationCanceledException">The caller gave up.</exception>
+    public static bool TryParse(Stream stream, out IReadOnlyList<StatementLine> lines, out StatementError? error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         lines = [];
         XDocument document;
         try
         {
+            var start = stream.Position;
+            if ((error = ScanLimits(stream, cancellationToken)) is not null)
+            {
+                return false;
+            }
+
+            stream.Position = start;
             using var reader = XmlReader.Create(stream, Settings);
             document = XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
@@ -62,6 +83,7 @@ public static class Camt053Statement
         var result = new List<StatementLine>();
         foreach (var entry in Children(statements, "Stmt").SelectMany(statement => Children(statement, "Ntry")))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (!TryReadEntry(entry, ids, out var line, out error))
             {
                 return false;
@@ -76,6 +98,45 @@ public static class Camt053Statement
         lines = result;
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// One pass of the reader alone, before any element is kept: refuses nesting deeper than
+    /// <see cref="MaxDepth"/> and more than <see cref="MaxElements"/> elements within milliseconds,
+    /// where building the document of a hostile file would take minutes (100,000 nested elements took
+    /// 53 s) and its memory.
+    /// </summary>
+    private static StatementError? ScanLimits(Stream stream, CancellationToken cancellationToken)
+    {
+        using var reader = XmlReader.Create(stream, Settings);
+        var lineInfo = (IXmlLineInfo)reader;
+        var elements = 0;
+        while (reader.Read())
+        {
+            if (reader.NodeType != XmlNodeType.Element)
+            {
+                continue;
+            }
+
+            if (++elements % 4096 == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (reader.Depth >= MaxDepth)
+            {
+                return new StatementError(Math.Max(lineInfo.LineNumber, 1), null,
+                    $"element '{reader.LocalName}' is nested deeper than {MaxDepth} levels: a camt.053 statement is about 15 deep");
+            }
+
+            if (elements > MaxElements)
+            {
+                return new StatementError(Math.Max(lineInfo.LineNumber, 1), null,
+                    $"the file holds more than {MaxElements:N0} elements: split it per statement or per day");
+            }
+        }
+
+        return null;
     }
 
     private static bool TryReadEntry(XElement entry, LineIds ids, out StatementLine? line, out StatementError? error)
@@ -107,6 +168,13 @@ public static class Camt053Statement
 
         var sourceLine = LineOf(entry);
         var provided = Text(Child(entry, "AcctSvcrRef"));
+        if (StatementLine.TooLong(("AcctSvcrRef", provided), ("reference", structured ?? unstructured), ("EndToEndId", endToEnd)) is { } tooLong)
+        {
+            error = Fault(entry, tooLong);
+            return false;
+        }
+
+
         string id;
         int firstLine;
         var unique = provided is null

@@ -28,4 +28,26 @@ public sealed record StatementLine(
     string? Counterparty,
     string? Description,
     Money? Fee = null,
-    Money? Net = null);
+    Money? Net = null)
+{
+    /// <summary>
+    /// The most characters a line id, reference or end-to-end id may hold. Ids are keys of the
+    /// statement tables' indexes, where PostgreSQL refuses rows over about 2.7 KB; real ones (a bank's
+    /// AcctSvcrRef, a SEPA end-to-end id, a provider's txn id) hold at most a few dozen.
+    /// </summary>
+    public const int MaxIdLength = 512;
+
+    /// <summary>Why the first of the named values is too long, or null when each fits <see cref="MaxIdLength"/>.</summary>
+    public static string? TooLong(params ReadOnlySpan<(string What, string? Value)> values)
+    {
+        foreach (var (what, value) in values)
+        {
+            if (value is { Length: > MaxIdLength })
+            {
+                return $"the {what} holds {value.Length} characters, more than the {MaxIdLength} allowed";
+            }
+        }
+
+        return null;
+    }
+}

@@ -7,11 +7,13 @@ using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Tenants;
+using LambdaRecon.Infrastructure.Tracing;
 using LambdaRecon.Infrastructure.Transactions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using OpenTelemetry.Trace;
 
 namespace LambdaRecon.Infrastructure.Hosting;
 
@@ -83,6 +85,14 @@ public static class EngineServices
     }
 
     /// <summary>
+    /// Traces for every function: the process's OpenTelemetry provider, exporting OTLP when
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set (console with OTEL_TRACES_EXPORTER=console) and absent otherwise, so
+    /// that spans cost nothing. Each Lambda handler ends with <see cref="EngineTracing.Flush"/>.
+    /// </summary>
+    public static void StartTracing(IConfiguration configuration, Action<TracerProviderBuilder>? configure = null) =>
+        EngineTracing.Start(configuration, configure);
+
+    /// <summary>
     /// The services of a function that is not a web app (worker, reconciler, migrator, local commands):
     /// the environment as configuration, the logging above, the engine; fails naming every missing
     /// variable of <paramref name="required"/>, and only of those.
@@ -90,6 +100,7 @@ public static class EngineServices
     public static ServiceProvider BuildForFunction(EngineParts required)
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+        StartTracing(configuration);
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging => logging.AddLambdaReconLogging(configuration));

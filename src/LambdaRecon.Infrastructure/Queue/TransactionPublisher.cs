@@ -1,5 +1,6 @@
 using Amazon.SQS;
 using Amazon.SQS.Model;
+using LambdaRecon.Infrastructure.Tracing;
 
 namespace LambdaRecon.Infrastructure.Queue;
 
@@ -19,19 +20,30 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
     /// <returns>The SQS message id.</returns>
     public async Task<string> PublishAsync(TransactionMessage message, string requestId, CancellationToken cancellationToken)
     {
-        var response = await sqs.SendMessageAsync(
-            new SendMessageRequest
+        using var span = ClientSpans.StartPublish(queueUrl, message.TransactionId);
+        var request = new SendMessageRequest
+        {
+            QueueUrl = queueUrl,
+            MessageBody = message.ToJson(),
+            MessageGroupId = message.SourceAccountId,
+            MessageDeduplicationId = message.TransactionId.ToString("N"),
+            MessageAttributes = new Dictionary<string, MessageAttributeValue>
             {
-                QueueUrl = queueUrl,
-                MessageBody = message.ToJson(),
-                MessageGroupId = message.SourceAccountId,
-                MessageDeduplicationId = message.TransactionId.ToString("N"),
-                MessageAttributes = new Dictionary<string, MessageAttributeValue>
-                {
-                    [RequestIdAttribute] = new() { DataType = "String", StringValue = requestId },
-                },
+                [RequestIdAttribute] = new() { DataType = "String", StringValue = requestId },
             },
-            cancellationToken);
-        return response.MessageId;
+        };
+        // The worker continues this trace: the publish span's context travels with the message.
+        TraceHeaders.Inject(span, request);
+        try
+        {
+            var response = await sqs.SendMessageAsync(request, cancellationToken);
+            span?.SetTag("messaging.message.id", response.MessageId);
+            return response.MessageId;
+        }
+        catch (Exception e)
+        {
+            span.Failed(e);
+            throw;
+        }
     }
 }

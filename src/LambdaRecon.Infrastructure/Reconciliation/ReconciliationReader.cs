@@ -3,8 +3,13 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
 
+/// <summary>
+/// A run as stored: <see cref="State"/> is pending, in_progress (with its counts so far in <see cref="Progress"/>),
+/// completed (<see cref="Summary"/> holds its results) or failed (<see cref="FailureReason"/> says why).
+/// </summary>
 public sealed record RunView(Guid RunId, string Kind, string? AccountId, DateTimeOffset? PeriodFrom, DateTimeOffset? PeriodTo,
-    string TriggeredBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, JsonElement Summary);
+    string TriggeredBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, JsonElement Summary,
+    string State, JsonElement Progress, string? FailureReason, DateTimeOffset UpdatedAt);
 
 public sealed record BreakView(Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, long Amount, string Currency,
     JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId);
@@ -19,7 +24,7 @@ public sealed record DifferenceView(Guid RunId, string Kind, string? AccountId, 
 /// </summary>
 public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
 {
-    private const string RunColumns = "r.id, r.kind, r.account_id, r.period_from, r.period_to, r.triggered_by, r.started_at, r.finished_at, r.summary::text";
+    private const string RunColumns = "r.id, r.kind, r.account_id, r.period_from, r.period_to, r.triggered_by, r.started_at, r.finished_at, r.summary::text, r.state, r.progress::text, r.failure_reason, r.updated_at";
 
     public async Task<IReadOnlyList<RunView>> HistoryAsync(string tenantId, string accountId, int limit, CancellationToken cancellationToken)
     {
@@ -91,7 +96,7 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The differences the latest run that checked this account found for it (none when it was clean): the
+    /// The differences the latest completed run that checked this account found for it (none when it was clean): the
     /// account's own runs, and for admin keys (<paramref name="withUnowned"/>) the whole-ledger runs too.
     /// </summary>
     public async Task<(Guid? RunId, IReadOnlyList<DifferenceView> Differences)> LatestDifferencesAsync(
@@ -101,7 +106,7 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
             """
             WITH latest AS (
                 SELECT r.id FROM reconciliation_runs r
-                 WHERE (r.account_id = @account OR (@unowned AND r.account_id IS NULL))
+                 WHERE (r.account_id = @account OR (@unowned AND r.account_id IS NULL)) AND r.state = 'completed'
                    AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = @account AND a.tenant_id = @tenant)
                  ORDER BY r.started_at DESC LIMIT 1
             )
@@ -135,5 +140,6 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
         reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
         reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
         reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
-        JsonDocument.Parse(reader.GetString(8)).RootElement.Clone());
+        JsonDocument.Parse(reader.GetString(8)).RootElement.Clone(), reader.GetString(9), JsonDocument.Parse(reader.GetString(10)).RootElement.Clone(),
+        reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetFieldValue<DateTimeOffset>(12));
 }

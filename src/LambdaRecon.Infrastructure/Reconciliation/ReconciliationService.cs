@@ -2,6 +2,7 @@ using System.Text.Json;
 using LambdaRecon.Core.Monetary;
 using LambdaRecon.Core.Reconciliation;
 using LambdaRecon.Core.Statements;
+using LambdaRecon.Infrastructure.Tracing;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -19,35 +20,70 @@ public sealed record AccountRun(RunSummary Summary, MatchResult Matches, IReadOn
 /// </summary>
 public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 {
+    /// <param name="pendingRunId">The pending run a scheduled run listed for this account; null to start a new one.</param>
     public async Task<AccountRun> ReconcileAccountAsync(
         string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options,
         bool dryRun, string kind, string triggeredBy, CancellationToken cancellationToken,
-        IReadOnlyList<Difference>? knownDifferences = null)
+        IReadOnlyList<Difference>? knownDifferences = null, Guid? pendingRunId = null)
     {
-        var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
-        var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
-        var result = Matcher.Match(ledger, lines, options);
-        // A caller that has just checked the whole ledger passes the account's share instead of checking again.
-        var differences = knownDifferences ?? await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
-        var matched = result.Pairs.Count + result.Groups.Count;
-        if (dryRun)
+        Guid? runId = dryRun ? null : pendingRunId ?? Guid.NewGuid();
+        using var span = EngineTracing.Source.StartActivity("reconcile account");
+        span?.SetTag("lambdarecon.account_id", accountId);
+        span?.SetTag("lambdarecon.run_id", runId?.ToString());
+        span?.SetTag("lambdarecon.run_kind", kind);
+        try
         {
-            return new AccountRun(
-                new RunSummary(null, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count),
-                result, differences);
-        }
+            if (runId is { } id)
+            {
+                await (pendingRunId is null
+                    ? RunStore.StartAsync(dataSource, id, kind, accountId, from, to, triggeredBy, cancellationToken)
+                    : RunStore.ProgressAsync(dataSource, id, new { step = "reading" }, cancellationToken));
+            }
 
-        var runId = Guid.NewGuid();
-        var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await RunStore.InsertRunAsync(connection, runId, kind, accountId, from, to, triggeredBy, summary, cancellationToken);
-        await RunStore.InsertDifferencesAsync(connection, runId, differences, cancellationToken);
-        await InsertMatchesAsync(connection, runId, accountId, result, cancellationToken);
-        await InsertBreaksAsync(connection, runId, accountId, result, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new AccountRun(summary, result, differences);
+            var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
+            var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
+            await ProgressAsync(runId, new { step = "matching", ledger_items = ledger.Count, statement_lines = lines.Count }, cancellationToken);
+            var result = Matcher.Match(ledger, lines, options);
+            // A caller that has just checked the whole ledger passes the account's share instead of checking again.
+            var differences = knownDifferences ?? await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
+            var matched = result.Pairs.Count + result.Groups.Count;
+            var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count);
+            span?.SetTag("lambdarecon.matched", matched);
+            span?.SetTag("lambdarecon.differences", differences.Count);
+            if (runId is not { } runToWrite)
+            {
+                return new AccountRun(summary, result, differences);
+            }
+
+            var counts = new
+            {
+                step = "writing", ledger_items = ledger.Count, statement_lines = lines.Count, matched, unmatched_internal = result.UnmatchedInternal.Count,
+                unmatched_external = result.UnmatchedExternal.Count, amount_mismatches = result.Mismatches.Count, differences = differences.Count,
+            };
+            await ProgressAsync(runId, counts, cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await RunStore.CompleteAsync(connection, runToWrite, summary, counts with { step = "done" }, cancellationToken);
+            await RunStore.InsertDifferencesAsync(connection, runToWrite, differences, cancellationToken);
+            await InsertMatchesAsync(connection, runToWrite, accountId, result, cancellationToken);
+            await InsertBreaksAsync(connection, runToWrite, accountId, result, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new AccountRun(summary, result, differences);
+        }
+        catch (Exception e)
+        {
+            span.Failed(e);
+            if (runId is { } failed)
+            {
+                await RunStore.FailAsync(dataSource, [failed], RunStore.ReasonOf(e));
+            }
+
+            throw;
+        }
     }
+
+    private Task ProgressAsync(Guid? runId, object progress, CancellationToken cancellationToken) =>
+        runId is { } id ? RunStore.ProgressAsync(dataSource, id, progress, cancellationToken) : Task.CompletedTask;
 
     // The account's postings not matched before and not settled by a resolved break, signed from its side.
     private async Task<List<LedgerItem>> LedgerItemsAsync(string accountId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)

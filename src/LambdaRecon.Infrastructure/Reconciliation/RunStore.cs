@@ -3,28 +3,90 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
 
-/// <summary>Writes of reconciliation runs and their integrity differences, shared by account and scheduled runs.</summary>
+/// <summary>The states a run goes through, as GET /api/v1/reconciliations/{runId} shows them.</summary>
+public static class RunStates
+{
+    /// <summary>An account a scheduled run has listed and not reached yet.</summary>
+    public const string Pending = "pending";
+
+    public const string InProgress = "in_progress";
+
+    public const string Completed = "completed";
+
+    public const string Failed = "failed";
+}
+
+/// <summary>
+/// Writes of reconciliation runs and their integrity differences, shared by account and scheduled runs.
+/// A run's row is written when it starts and updated at each step, each in a statement of its own, so
+/// that its state can be read while it runs; its results are written with its completion, all or nothing.
+/// </summary>
 public static class RunStore
 {
-    public static async Task InsertRunAsync(
-        NpgsqlConnection connection, Guid runId, string kind, string? accountId, DateTimeOffset? from, DateTimeOffset? to,
-        string triggeredBy, object summary, CancellationToken cancellationToken, DateTimeOffset? startedAt = null)
+    public static async Task StartAsync(
+        NpgsqlDataSource dataSource, Guid runId, string kind, string? accountId, DateTimeOffset? from, DateTimeOffset? to,
+        string triggeredBy, CancellationToken cancellationToken) =>
+        await InsertAsync(dataSource, [runId], kind, [accountId], from, to, triggeredBy, RunStates.InProgress, cancellationToken);
+
+    /// <summary>The accounts a scheduled run is about to reconcile, one pending run each, in one statement.</summary>
+    public static async Task AddPendingAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<(Guid RunId, string AccountId)> runs, string kind, string triggeredBy, CancellationToken cancellationToken) =>
+        await InsertAsync(dataSource, runs.Select(r => r.RunId).ToArray(), kind, runs.Select(r => (string?)r.AccountId).ToArray(), null, null,
+            triggeredBy, RunStates.Pending, cancellationToken);
+
+    /// <summary>The counts so far of a run that is working; a pending run becomes in_progress.</summary>
+    public static async Task ProgressAsync(NpgsqlDataSource dataSource, Guid runId, object progress, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE reconciliation_runs
+               SET state = 'in_progress', progress = @progress::jsonb, updated_at = clock_timestamp(),
+                   started_at = CASE WHEN state = 'pending' THEN clock_timestamp() ELSE started_at END
+             WHERE id = @id AND state IN ('pending', 'in_progress')
+            """);
+        command.Parameters.AddWithValue("id", runId);
+        command.Parameters.AddWithValue("progress", JsonSerializer.Serialize(progress, JsonOptions));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Completes the run inside the transaction that writes its results.</summary>
+    public static async Task CompleteAsync(NpgsqlConnection connection, Guid runId, object summary, object progress, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO reconciliation_runs (id, kind, account_id, period_from, period_to, triggered_by, started_at, finished_at, summary)
-            VALUES (@id, @kind, @account, @from, @to, @by, coalesce(@started, now()), clock_timestamp(), @summary::jsonb)
+            UPDATE reconciliation_runs
+               SET state = 'completed', summary = @summary::jsonb, progress = @progress::jsonb, finished_at = clock_timestamp(), updated_at = clock_timestamp()
+             WHERE id = @id AND state = 'in_progress'
             """, connection);
         command.Parameters.AddWithValue("id", runId);
-        command.Parameters.AddWithValue("kind", kind);
-        command.Parameters.AddWithValue("account", (object?)accountId ?? DBNull.Value);
-        command.Parameters.AddWithValue("from", (object?)from ?? DBNull.Value);
-        command.Parameters.AddWithValue("to", (object?)to ?? DBNull.Value);
-        command.Parameters.AddWithValue("by", triggeredBy);
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("started", startedAt) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.AddWithValue("summary", JsonSerializer.Serialize(summary, JsonOptions));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.AddWithValue("progress", JsonSerializer.Serialize(progress, JsonOptions));
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            throw new InvalidOperationException($"reconciliation run {runId} is no longer in progress: its results are not written");
+        }
     }
+
+    /// <summary>
+    /// Records why runs stopped. Their work was rolled back with them; what they counted so far stays.
+    /// Never cancelled: the reason must be written even when the caller gave up.
+    /// </summary>
+    public static async Task FailAsync(NpgsqlDataSource dataSource, IReadOnlyList<Guid> runIds, string reason)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE reconciliation_runs SET state = 'failed', failure_reason = @reason, finished_at = clock_timestamp(), updated_at = clock_timestamp()
+             WHERE id = ANY(@ids) AND state IN ('pending', 'in_progress')
+            """);
+        command.Parameters.AddWithValue("ids", runIds.ToArray());
+        command.Parameters.AddWithValue("reason", reason);
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>What a failed run records: the exception's type and message, without the stack.</summary>
+    public static string ReasonOf(Exception exception) => exception is OperationCanceledException
+        ? "cancelled before it finished"
+        : $"{exception.GetType().Name}: {exception.Message}";
 
     public static async Task InsertDifferencesAsync(NpgsqlConnection connection, Guid runId, IReadOnlyList<Difference> differences, CancellationToken cancellationToken)
     {
@@ -46,4 +108,23 @@ public static class RunStore
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static async Task InsertAsync(
+        NpgsqlDataSource dataSource, Guid[] runIds, string kind, string?[] accountIds, DateTimeOffset? from, DateTimeOffset? to,
+        string triggeredBy, string state, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            INSERT INTO reconciliation_runs (id, kind, account_id, period_from, period_to, triggered_by, state)
+            SELECT id, @kind, account_id, @from, @to, @by, @state FROM unnest(@ids, @accounts) AS r(id, account_id)
+            """);
+        command.Parameters.AddWithValue("ids", runIds);
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("accounts", accountIds));
+        command.Parameters.AddWithValue("kind", kind);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", from) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", to) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.AddWithValue("by", triggeredBy);
+        command.Parameters.AddWithValue("state", state);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

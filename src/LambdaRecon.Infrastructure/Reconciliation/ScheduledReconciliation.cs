@@ -1,5 +1,6 @@
 using LambdaRecon.Core.Reconciliation;
 using LambdaRecon.Infrastructure.Observability;
+using LambdaRecon.Infrastructure.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace LambdaRecon.Infrastructure.Reconciliation;
@@ -38,66 +39,103 @@ public sealed partial class ScheduledReconciliation(EngineResources resources)
     public async Task<ScheduledSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
     {
         var dataSource = resources.DataSource;
-        var runId = Guid.NewGuid();
-        var startedAt = DateTimeOffset.UtcNow;
-        // The previous schedule's own row (account_id NULL), not the per-account runs it made.
+        // The previous schedule's own row (account_id NULL), not the per-account runs it made; one that
+        // failed reconciled nothing, so the next starts from the last that completed.
         await using var last = dataSource.CreateCommand(
-            "SELECT coalesce(max(started_at), '-infinity') FROM reconciliation_runs WHERE kind = 'scheduled' AND account_id IS NULL");
+            "SELECT coalesce(max(started_at), '-infinity') FROM reconciliation_runs WHERE kind = 'scheduled' AND account_id IS NULL AND state = 'completed'");
         var since = await last.ExecuteScalarAsync(cancellationToken) is DateTime d ? new DateTimeOffset(d, TimeSpan.Zero) : DateTimeOffset.MinValue;
 
-        var differences = await LedgerIntegrity.CheckAsync(dataSource, null, cancellationToken);
-        var pipeline = await new PipelineSweep(resources).RunAsync(
-            StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, $"reconciliation:{runId}", cancellationToken);
-
-        var active = new List<string>();
-        await using (var command = dataSource.CreateCommand(
-            """
-            SELECT DISTINCT account_id FROM ledger_entries WHERE posted_at >= @since
-            UNION
-            SELECT DISTINCT r.account_id FROM external_records r JOIN statements s ON s.id = r.statement_id WHERE s.imported_at >= @since
-            """))
+        var runId = Guid.NewGuid();
+        using var span = EngineTracing.Source.StartActivity("reconcile scheduled");
+        span?.SetTag("lambdarecon.run_id", runId.ToString());
+        await RunStore.StartAsync(dataSource, runId, "scheduled", null, since == DateTimeOffset.MinValue ? null : since, null, triggeredBy, cancellationToken);
+        var pending = new List<(Guid RunId, string AccountId)>();
+        try
         {
-            command.Parameters.AddWithValue("since", since);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            var differences = await LedgerIntegrity.CheckAsync(dataSource, null, cancellationToken);
+            await RunStore.ProgressAsync(dataSource, runId, new { step = "sweeping", differences = differences.Count }, cancellationToken);
+            var pipeline = await new PipelineSweep(resources).RunAsync(
+                StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, $"reconciliation:{runId}", cancellationToken);
+
+            await using (var command = dataSource.CreateCommand(
+                """
+                SELECT DISTINCT account_id FROM ledger_entries WHERE posted_at >= @since
+                UNION
+                SELECT DISTINCT r.account_id FROM external_records r JOIN statements s ON s.id = r.statement_id WHERE s.imported_at >= @since
+                """))
             {
-                active.Add(reader.GetString(0));
+                command.Parameters.AddWithValue("since", since);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    pending.Add((Guid.NewGuid(), reader.GetString(0)));
+                }
             }
-        }
 
-        var service = new ReconciliationService(dataSource);
-        var accounts = new List<RunSummary>();
-        foreach (var account in active.Order(StringComparer.Ordinal))
-        {
-            var run = await service.ReconcileAccountAsync(account, null, null, null, new MatchOptions(), dryRun: false, "scheduled", triggeredBy,
-                cancellationToken, differences.Where(d => d.AccountId == account).ToArray());
-            accounts.Add(run.Summary);
-        }
-
-        long openBreaks;
-        await using (var count = dataSource.CreateCommand("SELECT count(*) FROM reconciliation_breaks WHERE status = 'open'"))
-        {
-            openBreaks = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        var summary = new ScheduledSummary(
-            runId, since, differences.Count, pipeline.Republished, pipeline.DeadLetters, pipeline.StatusCounts, accounts, openBreaks);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await RunStore.InsertRunAsync(connection, runId, "scheduled", null, since == DateTimeOffset.MinValue ? null : since, null, triggeredBy,
-            new
+            // Each account's run is listed as pending at once, so its history shows it queued behind the others.
+            pending.Sort((a, b) => string.CompareOrdinal(a.AccountId, b.AccountId));
+            await RunStore.AddPendingAsync(dataSource, pending, "scheduled", triggeredBy, cancellationToken);
+            var counts = new
             {
-                differences = differences.Count,
-                republished = pipeline.Republished.Count,
-                dead_letters = pipeline.DeadLetters.Count,
-                status_counts = pipeline.StatusCounts,
-                accounts = accounts.Count,
-            },
-            cancellationToken,
-            startedAt);
-        await RunStore.InsertDifferencesAsync(connection, runId, differences, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return summary;
+                step = "accounts", differences = differences.Count, republished = pipeline.Republished.Count, dead_letters = pipeline.DeadLetters.Count,
+                accounts_total = pending.Count, accounts_done = 0, account_differences = 0, open_breaks = 0,
+            };
+            await RunStore.ProgressAsync(dataSource, runId, counts, cancellationToken);
+
+            var service = new ReconciliationService(dataSource);
+            var accounts = new List<RunSummary>();
+            while (pending.Count > 0)
+            {
+                var (accountRunId, account) = pending[0];
+                var run = await service.ReconcileAccountAsync(account, null, null, null, new MatchOptions(), dryRun: false, "scheduled", triggeredBy,
+                    cancellationToken, differences.Where(d => d.AccountId == account).ToArray(), accountRunId);
+                pending.RemoveAt(0);
+                accounts.Add(run.Summary);
+                counts = counts with
+                {
+                    accounts_done = accounts.Count,
+                    account_differences = counts.account_differences + run.Summary.Differences,
+                    open_breaks = counts.open_breaks + run.Summary.UnmatchedInternal + run.Summary.UnmatchedExternal + run.Summary.AmountMismatches,
+                };
+                await RunStore.ProgressAsync(dataSource, runId, counts, cancellationToken);
+            }
+
+            long openBreaks;
+            await using (var count = dataSource.CreateCommand("SELECT count(*) FROM reconciliation_breaks WHERE status = 'open'"))
+            {
+                openBreaks = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            var summary = new ScheduledSummary(
+                runId, since, differences.Count, pipeline.Republished, pipeline.DeadLetters, pipeline.StatusCounts, accounts, openBreaks);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await RunStore.CompleteAsync(connection, runId,
+                new
+                {
+                    differences = differences.Count,
+                    republished = pipeline.Republished.Count,
+                    dead_letters = pipeline.DeadLetters.Count,
+                    status_counts = pipeline.StatusCounts,
+                    accounts = accounts.Count,
+                },
+                counts with { step = "done" },
+                cancellationToken);
+            await RunStore.InsertDifferencesAsync(connection, runId, differences, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            span?.SetTag("lambdarecon.differences", differences.Count);
+            span?.SetTag("lambdarecon.accounts", accounts.Count);
+            return summary;
+        }
+        catch (Exception e)
+        {
+            // The account that threw has recorded its own failure; the ones after it never started.
+            span.Failed(e);
+            var reason = RunStore.ReasonOf(e);
+            await RunStore.FailAsync(dataSource, [runId], reason);
+            await RunStore.FailAsync(dataSource, pending.Select(p => p.RunId).ToArray(), $"not started: scheduled run {runId} failed: {reason}");
+            throw;
+        }
     }
 
     /// <summary>One line per run and one per account the run left something to look at, each with the run id; then the run's metrics.</summary>

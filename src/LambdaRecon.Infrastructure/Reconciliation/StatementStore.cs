@@ -11,8 +11,10 @@ public sealed record StatementImport(Guid StatementId, int Lines, int Imported, 
 /// <summary>Stores parsed statements: all of a file's lines or none, and never a line twice.</summary>
 public sealed class StatementStore(NpgsqlDataSource dataSource)
 {
+    /// <param name="progress">Told how many lines have been copied so far, every <see cref="ProgressEvery"/> lines.</param>
     public async Task<StatementImport> ImportAsync(
-        string accountId, string format, byte[] file, IReadOnlyList<StatementLine> lines, string importedBy, CancellationToken cancellationToken)
+        string accountId, string format, byte[] file, IReadOnlyList<StatementLine> lines, string importedBy, CancellationToken cancellationToken,
+        IProgress<int>? progress = null)
     {
         var sha = SHA256.HashData(file);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -41,15 +43,18 @@ public sealed class StatementStore(NpgsqlDataSource dataSource)
             }
 
             await reader.CloseAsync();
-            var imported = await CopyLinesAsync(connection, accountId, id, lines, cancellationToken);
+            var imported = await CopyLinesAsync(connection, accountId, id, lines, progress, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new StatementImport(id, lines.Count, imported, AlreadyImported: false);
         }
     }
 
+    public const int ProgressEvery = 1000;
+
     // Binary COPY into a staging table, then one insert that skips lines this account already has.
     private static async Task<int> CopyLinesAsync(
-        NpgsqlConnection connection, string accountId, Guid statementId, IReadOnlyList<StatementLine> lines, CancellationToken cancellationToken)
+        NpgsqlConnection connection, string accountId, Guid statementId, IReadOnlyList<StatementLine> lines, IProgress<int>? progress,
+        CancellationToken cancellationToken)
     {
         await using (var stage = new NpgsqlCommand(
             "CREATE TEMP TABLE staged_records (LIKE external_records) ON COMMIT DROP", connection))
@@ -63,8 +68,14 @@ public sealed class StatementStore(NpgsqlDataSource dataSource)
                                  reference, end_to_end_id, counterparty, description, fee, net) FROM STDIN (FORMAT BINARY)
             """, cancellationToken))
         {
-            foreach (var line in lines)
+            for (var i = 0; i < lines.Count; i++)
             {
+                if (i % ProgressEvery == 0)
+                {
+                    progress?.Report(i);
+                }
+
+                var line = lines[i];
                 await import.StartRowAsync(cancellationToken);
                 await import.WriteAsync(accountId, NpgsqlDbType.Text, cancellationToken);
                 await import.WriteAsync(line.LineId, NpgsqlDbType.Text, cancellationToken);
@@ -83,6 +94,7 @@ public sealed class StatementStore(NpgsqlDataSource dataSource)
             }
 
             var copied = await import.CompleteAsync(cancellationToken);
+            progress?.Report(lines.Count);
             if (copied != (ulong)lines.Count)
             {
                 throw new InvalidOperationException($"COPY wrote {copied} of {lines.Count} statement lines");

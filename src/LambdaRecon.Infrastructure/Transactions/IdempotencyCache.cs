@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LambdaRecon.Infrastructure.Tracing;
 using StackExchange.Redis;
 
 namespace LambdaRecon.Infrastructure.Transactions;
@@ -25,10 +26,12 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
 
     public async Task<CachedResponse?> GetAsync(string tenantId, string clientId, string key)
     {
+        using var span = ClientSpans.StartRedis("GET");
         try
         {
             var redis = await resources.RedisAsync();
             var value = await redis.GetDatabase().StringGetAsync(CacheKey(tenantId, clientId, key));
+            span?.SetTag("lambdarecon.cache_hit", !value.IsNullOrEmpty);
             if (value.IsNullOrEmpty)
             {
                 Interlocked.Increment(ref _misses);
@@ -40,6 +43,7 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
         }
         catch (Exception e) when (e is RedisException or TimeoutException or JsonException)
         {
+            span.Failed(e);
             Interlocked.Increment(ref _misses);
             return null;
         }
@@ -47,6 +51,7 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
 
     public async Task SetAsync(string tenantId, string clientId, string key, CachedResponse response)
     {
+        using var span = ClientSpans.StartRedis("SET");
         try
         {
             var redis = await resources.RedisAsync();
@@ -55,6 +60,7 @@ public sealed class IdempotencyCache(EngineResources resources, TimeSpan ttl)
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
+            span.Failed(e);
             // A cache that cannot be written is only a slower replay later.
         }
     }

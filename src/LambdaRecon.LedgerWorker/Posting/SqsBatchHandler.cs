@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Observability;
@@ -43,7 +44,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
 
     public async Task<SqsBatchResponse> HandleAsync(SqsEvent sqsEvent, CancellationToken cancellationToken)
     {
-        var batch = new BatchProgress(sqsEvent.Records);
+        using var span = MessageSpans.StartBatch(sqsEvent.Records);
+        var batch = new BatchProgress(sqsEvent.Records, MessageSpans.StartEach(sqsEvent.Records, span));
         var toPost = new List<Pending>();
         for (var i = 0; i < batch.Messages.Count; i++)
         {
@@ -55,6 +57,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
             }
             else if (TransactionMessage.TryParse(message.Body) is { } parsed)
             {
+                batch.Spans[i]?.SetTag("lambdarecon.transaction_id", parsed.TransactionId.ToString());
                 toPost.Add(new Pending(i, parsed.ToRecord()));
             }
             else
@@ -70,6 +73,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
         }
 
         var failedIds = batch.FailedIds();
+        MessageSpans.End(batch.Spans);
+        span?.SetTag("lambdarecon.failed_count", failedIds.Count);
         Log.BatchDone(logger, batch.Messages.Count, batch.Posted, batch.FailedByRules, batch.AlreadyFinal, failedIds.Count, string.Join(',', failedIds));
         List<Metric> values =
         [
@@ -185,6 +190,8 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
     {
         var message = batch.Messages[index];
         var requestId = RequestIdOf(message);
+        MessageSpans.Outcome(batch.Spans[index], outcome.TransactionId, (outcome.AlreadyFinal ? "already " : "") + outcome.Status.ToString().ToUpperInvariant(),
+            outcome.FailureCode);
         if (outcome.AlreadyFinal)
         {
             batch.AlreadyFinal++;
@@ -213,12 +220,15 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
     private static string Preview(string body) => body.Length <= BodyPreviewLength ? body : body[..BodyPreviewLength];
 
     /// <summary>Which messages of the batch failed, and which FIFO groups are stopped because of them.</summary>
-    private sealed class BatchProgress(IReadOnlyList<SqsMessage> messages)
+    private sealed class BatchProgress(IReadOnlyList<SqsMessage> messages, Activity?[] spans)
     {
         private readonly bool[] _failed = new bool[messages.Count];
         private readonly HashSet<string> _stoppedGroups = new(StringComparer.Ordinal);
 
         public IReadOnlyList<SqsMessage> Messages { get; } = messages;
+
+        /// <summary>Each message's span (nulls when tracing is off).</summary>
+        public Activity?[] Spans { get; } = spans;
 
         public int Posted { get; set; }
 
@@ -235,6 +245,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
 
         public void Fail(int index)
         {
+            MessageSpans.Failed(Spans[index]);
             _failed[index] = true;
             _stoppedGroups.Add(GroupOf(Messages[index]));
         }

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using LambdaRecon.Core.Statements;
+using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Hosting;
+using LambdaRecon.Infrastructure.Reconciliation;
+using Spectre.Console;
+
+namespace LambdaRecon.Local;
+
+/// <summary>
+/// `import-statement`: parse a statement file and store it, all lines or none. Its answer (the statement id
+/// and the count) is the one line on stdout, for a script; on stderr a progress bar while it works, when
+/// stderr is a terminal, then a summary with the times and the rate.
+/// </summary>
+internal static class ImportStatementCommand
+{
+    public static async Task<int> RunAsync(string account, string format, string? mapping, string file)
+    {
+        var content = await File.ReadAllBytesAsync(file);
+        Outcome outcome;
+        if (Console.IsErrorRedirected)
+        {
+            outcome = await ImportAsync(account, format, mapping, file, content, (_, _) => Phase.Silent);
+        }
+        else
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            outcome = await console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 30 }, new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(context => ImportAsync(account, format, mapping, file, content,
+                    (name, total) => new BarPhase(context.AddTask(name, maxValue: Math.Max(total ?? 1, 1)), total is null)));
+        }
+
+        // Written once the bar is done drawing, which it does on the same terminal.
+        if (outcome.Answer is not null)
+        {
+            Console.WriteLine(outcome.Answer);
+        }
+
+        await Console.Error.WriteLineAsync(outcome.Message);
+        return outcome.ExitCode;
+    }
+
+    private sealed record Outcome(int ExitCode, string? Answer, string Message);
+
+    /// <param name="begin">Starts a phase named so, of a known number of steps or (null) of an unknown one.</param>
+    private static async Task<Outcome> ImportAsync(
+        string account, string format, string? mapping, string file, byte[] content, Func<string, int?, Phase> begin)
+    {
+        var clock = Stopwatch.StartNew();
+        var parsing = begin($"parsing {Path.GetFileName(file)} ({content.Length / 1024.0 / 1024.0:0.0} MiB)", null);
+        IReadOnlyList<StatementLine> lines = [];
+        StatementError? error = null;
+        var parsed = await Task.Run(() => StatementFile.TryParse(content, format, mapping, out lines, out error));
+        var parseTime = clock.Elapsed;
+        parsing.Done();
+        if (!parsed)
+        {
+            return new Outcome(1, null, $"refused whole, nothing imported: {error}");
+        }
+
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        // COPY streams the lines to PostgreSQL; storing them (skipping lines the account has) is one statement
+        // after the last line, and often the longer part: a phase of its own, so the bar does not sit at 100 %.
+        var copying = begin($"copying {lines.Count:N0} lines", lines.Count);
+        Phase? storing = null;
+        var progress = new Reporter(copied =>
+        {
+            copying.Report(copied);
+            if (copied == lines.Count && storing is null)
+            {
+                copying.Done();
+                storing = begin("storing new lines", null);
+            }
+        });
+        clock.Restart();
+        var import = await services.GetRequiredService<StatementStore>().ImportAsync(
+            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None,
+            progress);
+        (storing ?? copying).Done();
+        var importTime = clock.Elapsed;
+
+        return new Outcome(
+            0,
+            import.AlreadyImported
+                ? $"statement {import.StatementId}: already imported, nothing changed"
+                : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported",
+            Summary(lines.Count, import, parseTime, importTime));
+    }
+
+    /// <summary>The closing line on stderr, e.g. "100,000 lines parsed in 0.4 s; 100,000 imported, 0 already present, in 1.2 s (83,000 lines/s)".</summary>
+    public static string Summary(int lines, StatementImport import, TimeSpan parseTime, TimeSpan importTime) => import.AlreadyImported
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; the same file was imported before as statement {import.StatementId}: nothing changed")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; {import.Imported:N0} imported, {lines - import.Imported:N0} already present, in {importTime.TotalSeconds:0.0} s ({lines / Math.Max(importTime.TotalSeconds, 0.001):N0} lines/s)");
+
+    private sealed class Reporter(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+
+    /// <summary>One step of the work as the user sees it; silent when stderr is not a terminal.</summary>
+    private class Phase : IProgress<int>
+    {
+        public static readonly Phase Silent = new();
+
+        public virtual void Report(int value)
+        {
+        }
+
+        public virtual void Done()
+        {
+        }
+    }
+
+    private sealed class BarPhase(ProgressTask task, bool indeterminate) : Phase
+    {
+        private readonly ProgressTask _task = indeterminate ? task.IsIndeterminate() : task;
+
+        public override void Report(int value) => _task.Value = value;
+
+        public override void Done()
+        {
+            _task.IsIndeterminate = false;
+            _task.Value = _task.MaxValue;
+            _task.StopTask();
+        }
+    }
+}
