@@ -96,8 +96,33 @@ async function receive(headers, body, res) {
   }
 }
 
+// The MD5 of message attributes as SQS computes it, and as the SDK checks it: each attribute in name
+// order as its name, data type, a transport byte (1 string, 2 binary) and value, each but the byte
+// preceded by its length (4 bytes, big-endian). Undefined when there are none.
+const md5OfAttributes = (attributes) => {
+  const names = Object.keys(attributes ?? {}).sort();
+  if (!names.length) return undefined;
+  const parts = [];
+  const field = (bytes) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  };
+  for (const name of names) {
+    const { DataType, StringValue, BinaryValue } = attributes[name];
+    const binary = DataType.startsWith("Binary");
+    field(Buffer.from(name, "utf8"));
+    field(Buffer.from(DataType, "utf8"));
+    parts.push(Buffer.from([binary ? 2 : 1]));
+    field(binary ? Buffer.from(BinaryValue, "base64") : Buffer.from(StringValue, "utf8"));
+  }
+  return createHash("md5").update(Buffer.concat(parts)).digest("hex");
+};
+
 // The library forgets a FIFO MessageDeduplicationId once its message is deleted; SQS remembers it
-// for 5 minutes, which idempotent publishing relies on. So accepted ids are remembered here.
+// for 5 minutes, which idempotent publishing relies on. So accepted ids are remembered here. A repeat
+// is answered with the first message's id, and with the digests of what this request sent, as SQS
+// does: they let the sender check its own request (a republish carries other attributes).
 const seen = new Map(); // queue, scope, dedup id -> { until, reply }
 const dedupKey = (q, e) => {
   const id = e?.MessageDeduplicationId ?? (q.ContentBasedDeduplication && e?.MessageBody && hash("sha256", e.MessageBody));
@@ -109,7 +134,13 @@ async function send(headers, body, q, batch) {
   if (!q?.FifoQueue || !Array.isArray(entries)) return invoke(headers, body);
   const now = Date.now();
   for (const [k, v] of seen) if (v.until <= now) seen.delete(k);
-  const hits = entries.map((e) => seen.has(dedupKey(q, e)) && { ...seen.get(dedupKey(q, e)).reply, ...(batch && { Id: e.Id }), MD5OfMessageBody: hash("md5", e.MessageBody) });
+  const hits = entries.map((e) => seen.has(dedupKey(q, e)) && {
+    ...seen.get(dedupKey(q, e)).reply,
+    ...(batch && { Id: e.Id }),
+    MD5OfMessageBody: hash("md5", e.MessageBody),
+    MD5OfMessageAttributes: md5OfAttributes(e.MessageAttributes),
+    MD5OfMessageSystemAttributes: md5OfAttributes(e.MessageSystemAttributes),
+  });
   const fresh = entries.filter((e, i) => !hits[i]);
   if (!batch && hits[0]) return ok(hits[0]);
   const out = fresh.length ? await invoke(headers, batch ? { ...body, Entries: fresh } : body) : ok({ Successful: [] });
@@ -117,8 +148,8 @@ async function send(headers, body, q, batch) {
   const reply = JSON.parse(out.body);
   for (const r of batch ? reply.Successful ?? [] : [reply]) {
     const key = dedupKey(q, batch ? fresh.find((e) => String(e.Id) === String(r.Id)) : body);
-    const { MessageId, SequenceNumber, MD5OfMessageAttributes } = r;
-    if (key && !seen.has(key)) seen.set(key, { until: now + 5 * 60 * 1000, reply: { MessageId, SequenceNumber, MD5OfMessageAttributes } });
+    const { MessageId, SequenceNumber } = r;
+    if (key && !seen.has(key)) seen.set(key, { until: now + 5 * 60 * 1000, reply: { MessageId, SequenceNumber } });
   }
   if (batch) reply.Successful = [...(reply.Successful ?? []), ...hits.filter(Boolean)];
   return { ...out, body: JSON.stringify(reply) };

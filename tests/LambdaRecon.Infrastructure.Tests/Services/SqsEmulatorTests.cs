@@ -69,6 +69,33 @@ public sealed class SqsEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_repeat_of_a_delivered_message_with_other_attributes_is_answered_with_the_digests_of_what_it_sent()
+    {
+        // What a republish of a stuck transaction is: the same deduplication id, after the first was delivered
+        // and deleted, with another RequestId. The SDK checks the digests it gets back against what it sent.
+        var first = await SendWithRequestIdAsync("first");
+        foreach (var message in await ReceiveAsync(_queues.QueueUrl))
+        {
+            await _resources.Sqs.DeleteMessageAsync(_queues.QueueUrl, message.ReceiptHandle);
+        }
+
+        var again = await SendWithRequestIdAsync("reconciliation:0f8e");
+
+        Assert.Equal(first.MessageId, again.MessageId);
+        Assert.NotEqual(first.MD5OfMessageAttributes, again.MD5OfMessageAttributes);
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0));
+
+        Task<SendMessageResponse> SendWithRequestIdAsync(string requestId) => _resources.Sqs.SendMessageAsync(new SendMessageRequest
+        {
+            QueueUrl = _queues.QueueUrl,
+            MessageBody = "{}",
+            MessageGroupId = "account-123",
+            MessageDeduplicationId = "tx-republished",
+            MessageAttributes = new Dictionary<string, MessageAttributeValue> { ["RequestId"] = new() { DataType = "String", StringValue = requestId } },
+        });
+    }
+
+    [Fact]
     public async Task A_message_received_more_than_max_receive_count_times_lands_in_the_dlq()
     {
         await SendAsync("poison", "tx-poison");
