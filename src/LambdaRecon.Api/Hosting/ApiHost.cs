@@ -2,6 +2,7 @@ using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Configuration;
@@ -34,6 +35,7 @@ public static class ApiHost
         builder.Logging.AddLambdaReconLogging(builder.Configuration);
         builder.Services.AddLambdaRecon();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DatabaseUnavailable>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
