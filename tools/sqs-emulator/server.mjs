@@ -5,10 +5,33 @@
 import http from "node:http";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Module, createRequire } from "node:module";
+import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { createRequestHandler } from "local-aws-sqs";
+
+// The library's ChangeMessageVisibility adds 1 to ApproximateReceiveCount, as if it were a receive, so each
+// change brings a message nearer the DLQ; SQS counts receives only, and the ledger worker changes the
+// visibility of every failed message. Its private queue state is out of reach from here, so the one
+// statement is patched in the pinned 2.0.2 source as it loads, and any other version is refused.
+function loadLocalAwsSqs() {
+  const file = createRequire(import.meta.url).resolve("local-aws-sqs");
+  const change = "if(!r)return!1;let n=Number(e);return l(this,D,Wt).call(this,r,n,!0),!0}";
+  const source = readFileSync(file, "utf8");
+  if (!source.includes(change)) {
+    console.error(`sqs-emulator: ${file} is not the local-aws-sqs 2.0.2 whose ChangeMessageVisibility this server fixes`);
+    process.exit(1);
+  }
+  const library = new Module(file);
+  library.filename = file;
+  library.paths = Module._nodeModulePaths(dirname(file));
+  library._compile(source.replace(change,
+    "if(!r)return!1;let n=Number(e);r.record.attributes.ApproximateReceiveCount=String(Number(r.record.attributes.ApproximateReceiveCount)-1);return l(this,D,Wt).call(this,r,n,!0),!0}"),
+    file);
+  return library.exports;
+}
+const { createRequestHandler } = loadLocalAwsSqs();
 
 const { values: args } = parseArgs({
   options: { port: { type: "string" }, queues: { type: "string" }, region: { type: "string" }, "account-id": { type: "string" } },

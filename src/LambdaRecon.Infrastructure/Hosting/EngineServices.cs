@@ -41,6 +41,16 @@ public static class EngineServices
         services.AddSingleton<ScheduledReconciliation>();
         services.AddSingleton(sp =>
         {
+            // Transactions still ACCEPTED after a minute are sent again, unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.
+            var seconds = int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_SWEEP_STUCK_SECONDS"], out var s) && s > 0 ? s : 60;
+            return new PipelineSweep(
+                sp.GetRequiredService<EngineResources>(), sp.GetRequiredService<TransactionPublisher>(), sp.GetRequiredService<ILogger<PipelineSweep>>())
+            {
+                StuckAfter = TimeSpan.FromSeconds(seconds),
+            };
+        });
+        services.AddSingleton(sp =>
+        {
             var resources = sp.GetRequiredService<EngineResources>();
             return new TransactionPublisher(resources.Sqs, resources.Settings.QueueUrl);
         });

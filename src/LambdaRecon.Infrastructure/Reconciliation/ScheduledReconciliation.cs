@@ -10,10 +10,8 @@ public sealed record ScheduledSummary(
 /// What the schedule runs: the whole ledger's integrity, the pipeline sweep, and a reconciliation of
 /// every account with activity (postings or statement lines) since the last scheduled run.
 /// </summary>
-public sealed class ScheduledReconciliation(EngineResources resources)
+public sealed class ScheduledReconciliation(EngineResources resources, PipelineSweep sweep, ReconciliationService service)
 {
-    public static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(5);
-
     public async Task<ScheduledSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
     {
         var dataSource = resources.DataSource;
@@ -24,7 +22,7 @@ public sealed class ScheduledReconciliation(EngineResources resources)
         var since = await last.ExecuteScalarAsync(cancellationToken) is DateTime d ? new DateTimeOffset(d, TimeSpan.Zero) : DateTimeOffset.MinValue;
 
         var differences = await LedgerIntegrity.CheckAsync(dataSource, null, cancellationToken);
-        var pipeline = await new PipelineSweep(resources).RunAsync(StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, cancellationToken);
+        var pipeline = await sweep.RunAsync(since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, cancellationToken);
 
         var active = new List<string>();
         await using (var command = dataSource.CreateCommand(
@@ -42,7 +40,6 @@ public sealed class ScheduledReconciliation(EngineResources resources)
             }
         }
 
-        var service = new ReconciliationService(dataSource);
         var accounts = new List<RunSummary>();
         foreach (var account in active.Order(StringComparer.Ordinal))
         {
