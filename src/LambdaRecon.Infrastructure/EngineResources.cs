@@ -9,7 +9,7 @@ namespace LambdaRecon.Infrastructure;
 /// <summary>
 /// The costly connections of one process (one Lambda execution environment): each built on first use,
 /// shared by every request or invocation, disposed when the process ends. A function builds only what it
-/// uses, so the worker never connects to Redis or SQS.
+/// uses, so the worker never connects to Redis, and to SQS only to retry a failed batch sooner.
 /// </summary>
 public sealed class EngineResources : IAsyncDisposable
 {

@@ -17,7 +17,7 @@ namespace LambdaRecon.Infrastructure.Hosting;
 /// <summary>
 /// The one composition root: every service of every function and of the local runner is registered
 /// here, each a singleton built on first use, so a function pays only for what it resolves (the worker
-/// never builds a Redis or SQS client) and each costly object exists once per execution environment.
+/// never builds a Redis client, and an SQS client only for a failed batch) and each costly object exists once per execution environment.
 /// </summary>
 public static class EngineServices
 {

@@ -61,9 +61,10 @@ public sealed partial class FailedMessageReturn(EngineResources resources, ILogg
                         Log.NotChanged(logger, chunk[int.Parse(failure.Id, CultureInfo.InvariantCulture)].MessageId, $"{failure.Code}: {failure.Message}");
                     }
                 }
-                catch (Exception e) when (e is AmazonSQSException or Amazon.Runtime.AmazonClientException or HttpRequestException
-                                              or OperationCanceledException or ArgumentException)
+                catch (Exception e)
                 {
+                    // Only a sooner retry is lost (an SQS unreachable, a client that cannot be built, an ARN that is
+                    // not a queue's): the batch response, which SQS acts on, must go out whatever happens here.
                     Log.NotChanged(logger, string.Join(',', chunk.Select(m => m.MessageId)), e.Message);
                 }
             }
