@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests LambdaRecon: lints template.yaml with cfn-lint, starts its own PostgreSQL, Redis and SQS
 # emulator on ports other than run.sh's, builds the solution, migrates the shared test database with
-# the runner a deploy uses, runs every test of the solution against them, stops them, and exits with
-# the tests' status. Extra arguments go to `dotnet test` (for example: ./test.sh --filter FullyQualifiedName~Ledger).
+# the runner a deploy uses, runs every test of the solution against them (the fault suite alone, last),
+# stops them, and exits with the tests' status. Extra arguments go to one `dotnet test` of the whole
+# solution instead (for example: ./test.sh --filter FullyQualifiedName~Ledger).
 set -euo pipefail
 PROFILE=test
 PG_PORT=${LAMBDARECON_TEST_PG_PORT:-55442}
@@ -34,5 +35,13 @@ export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$PG_BIN"
 dotnet build "$ROOT/LambdaRecon.sln" -nologo -v quiet -clp:ErrorsOnly >&2 || die "dotnet build failed"
 migrate_database "$ROOT/src/LambdaRecon.Local/bin/Debug/net10.0/LambdaRecon.Local.dll"
 status=0
-dotnet test "$ROOT/LambdaRecon.sln" --no-build -nologo "$@" || status=$?
+if [ $# -gt 0 ]; then
+  dotnet test "$ROOT/LambdaRecon.sln" --no-build -nologo "$@" || status=$?
+  exit $status
+fi
+# The fault suite (docs/faults.md) restarts services under load and times how soon all is posted again: it
+# runs alone, after the rest, so that the other suites' CPU is not part of its figures.
+dotnet test "$ROOT/LambdaRecon.sln" --no-build -nologo --filter "FullyQualifiedName!~FaultSuite" || status=$?
+dotnet test "$ROOT/tests/LambdaRecon.Local.Tests" --no-build -nologo --filter "FullyQualifiedName~FaultSuite" || status=$?
+[ -f "$ROOT/.local/faults/report.md" ] && { log "fault suite report (.local/faults/report.md):"; cat "$ROOT/.local/faults/report.md" >&2; }
 exit $status

@@ -11,13 +11,15 @@ namespace LambdaRecon.Local.Tests.Faults;
 internal sealed record Attempt(DateTimeOffset At, double Milliseconds, int Status);
 
 /// <summary>
-/// A bounded load: a fixed number of clients, each POSTing one transfer at a time (about six a second each)
+/// A bounded load: a fixed number of clients, each POSTing one transfer at a time (about three a second each)
 /// as a careful client does: a 503, a 409, a 5xx or no answer is retried with the same idempotency key and
 /// body (after Retry-After, at most 2 s), until a 202, or the replay's 200, acknowledges it.
 /// </summary>
 internal sealed class TransferLoad(Uri api, string apiKey, int clients)
 {
-    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(150);
+    // About three transfers a second per client, 25 in all: about half what the local worker posts on a busy
+    // machine (the emulator hands out about one message per 10 ms), so that a backlog left by a fault drains.
+    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(300);
 
     private readonly string _prefix = "f" + Guid.NewGuid().ToString("N")[..8];
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _acknowledged = new();
