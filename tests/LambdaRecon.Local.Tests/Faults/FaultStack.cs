@@ -74,6 +74,12 @@ internal sealed class FaultStack : IAsyncDisposable
         var sqs = new Uri(TestEnvironment.Require("AWS_ENDPOINT_URL_SQS")).Port + 100;
         var stack = new FaultStack(pg, redis, sqs, "faults_" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(stack._stateDir);
+        // The runner's logs of this run only (appended to across the worker's restart).
+        foreach (var log in new[] { "migrate.log", "api.log", "worker.log" })
+        {
+            File.Delete(Path.Combine(stack._stateDir, log));
+        }
+
         var queues = await File.ReadAllTextAsync(Path.Combine(TestEnvironment.RepositoryRoot, "tools/sqs-emulator/queues.json"));
         await File.WriteAllTextAsync(stack._environment["SQS_QUEUES_FILE"],
             queues.Replace("\"VisibilityTimeout\": 180", $"\"VisibilityTimeout\": {VisibilityTimeoutSeconds}", StringComparison.Ordinal));
