@@ -18,7 +18,9 @@ internal sealed record HeldBack(Message Message, TimeSpan RetryIn);
 /// received: the server hands out visible messages in their group's order, so a message never seen
 /// before is always later in its group than the ones already remembered. A received message goes to the
 /// function only if every remembered message ahead of it goes in the same batch; otherwise it is held
-/// back, and the poller makes it visible again when the messages ahead of it are due. A message on its
+/// back, hidden by the poller until just after the message that blocks it is due again, and released at
+/// once (<see cref="Release"/>) when that message is done, so that a group's held messages never form a
+/// convoy, each waiting out the one before it. A message on its
 /// last receive before the DLQ is forgotten when it fails or is held back, so that it cannot keep its group
 /// waiting for ever. The emulator counts a held-back message's receive, so behind a poison message a later
 /// message of its group spends its receives too, as it would sharing the poison's batches on AWS.
@@ -69,6 +71,7 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
             var ahead = remembered.TakeWhile(r => r != entry).Where(r => !admittedIds.Contains(r.MessageId)).ToList();
             if (ahead.Count == 0)
             {
+                entry.Held = null;
                 admitted.Add(message);
                 admittedIds.Add(message.MessageId);
             }
@@ -78,8 +81,11 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
             }
             else
             {
-                // Visible again just after the last of those ahead of it, so that they come in one receive, in order.
-                var retryIn = ahead.Max(r => r.DueAt) - now + TimeSpan.FromSeconds(1);
+                // Visible again just after what blocks it (a failed message, one in flight) is due, in case the
+                // release does not come; held ones ahead of it are released with it.
+                var blockers = ahead.Where(r => r.Held is null).ToList();
+                var retryIn = (blockers.Count > 0 ? blockers : ahead).Max(r => r.DueAt) - now + TimeSpan.FromSeconds(1);
+                entry.Held = message;
                 heldBack.Add(new HeldBack(message, retryIn < TimeSpan.Zero ? TimeSpan.Zero : retryIn));
             }
         }
@@ -101,6 +107,26 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
                 Forget(group, message.MessageId);
             }
         }
+    }
+
+    /// <summary>
+    /// The held-back messages now at the head of their group (what blocked them is done, or forgotten): the
+    /// poller makes them visible at once. They are due now, and block what comes after them until they come.
+    /// </summary>
+    public IReadOnlyList<Message> Release()
+    {
+        var now = time.GetUtcNow();
+        var released = new List<Message>();
+        foreach (var remembered in _remembered.Values)
+        {
+            foreach (var entry in remembered.TakeWhile(r => r.Held is not null))
+            {
+                released.Add(entry.Held!);
+                (entry.Held, entry.DueAt) = (null, now);
+            }
+        }
+
+        return released;
     }
 
     /// <summary>When a message the gate remembers is due again, after the poller changed its visibility.</summary>
@@ -146,6 +172,9 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
         public string MessageId { get; } = messageId;
 
         public DateTimeOffset DueAt { get; set; }
+
+        /// <summary>The message as last received, while it is held back; null while it is in flight or failed.</summary>
+        public Message? Held { get; set; }
     }
 
     private static partial class Log

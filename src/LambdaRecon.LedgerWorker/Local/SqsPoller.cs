@@ -132,6 +132,8 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         var admitted = admission.Admitted;
         if (admitted.Count == 0)
         {
+            // A message forgotten here (gone, or on its last receive) may free its group.
+            await ChangeVisibilityAsync(queue.Gate.Release().Select(m => (m, TimeSpan.Zero)).ToList(), cancellationToken);
             Heartbeat?.Polled(received.Count, 0, queue.Gate.Waiting);
             return new PollResult(received.Count, 0, 0, received.Count);
         }
@@ -144,6 +146,8 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         // never leaves its group waiting.
         queue.Gate.Settle(succeeded, failed);
         await RetrySoonerAsync(failed, visibility, queue.Gate, cancellationToken);
+        // Held-back messages whose group is free again come at once, in their order, with the next receive.
+        await ChangeVisibilityAsync(queue.Gate.Release().Select(m => (m, TimeSpan.Zero)).ToList(), cancellationToken);
         var deleted = await DeleteAsync(succeeded, cancellationToken);
         Heartbeat?.Polled(received.Count, deleted.Count, queue.Gate.Waiting);
         return new PollResult(received.Count, admitted.Count, deleted.Count, received.Count - admitted.Count);

@@ -116,4 +116,27 @@ public sealed class FifoOrderGateTests
 
         Assert.Equal(["a2"], Admit(gate, M("a2", "A")));
     }
+
+    [Fact]
+    public void Messages_held_back_behind_a_failed_one_are_released_in_order_as_soon_as_it_is_done_and_not_before()
+    {
+        var gate = Gate();
+        var a1 = M("a1", "A");
+        gate.Admit([a1], Visibility);
+        gate.Settle([], [a1]);
+        gate.ComesAgainIn(a1, TimeSpan.FromSeconds(10));
+        var held = gate.Admit([M("a2", "A"), M("a3", "A"), M("b1", "B")], Visibility);
+        var whileA1Waits = gate.Release();
+
+        var a1Again = M("a1", "A", 2);
+        gate.Settle(gate.Admit([a1Again], Visibility).Admitted, []);
+        var released = gate.Release();
+
+        // Both wait for a1 alone, not a3 for a2: held messages do not queue behind each other.
+        Assert.Equal([TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(11)], held.HeldBack.Select(h => h.RetryIn));
+        Assert.Empty(whileA1Waits);
+        Assert.Equal(["a2", "a3"], Ids(released));
+        Assert.Empty(gate.Release());
+        Assert.Equal(["a2", "a3"], Admit(gate, M("a2", "A", 2), M("a3", "A", 2)));
+    }
 }

@@ -149,6 +149,11 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
         }
 
         var recoverySeconds = (DateTimeOffset.UtcNow - startedAt).TotalSeconds;
+        if (recovery.Elapsed >= RecoveryBound)
+        {
+            note += await StuckAsync(stack, startedAt);
+        }
+
         var report = new FaultReport(
             fault, (startedAt - stoppedAt).TotalSeconds, load.Acknowledged.Values.Count(at => at >= stoppedAt && at <= startedAt),
             duringOutage.Count(a => a.Status == 503), load.Unanswered - unansweredBefore,
@@ -156,6 +161,25 @@ public sealed class FaultSuiteTests(ITestOutputHelper output)
             recoverySeconds, note);
         output.WriteLine($"{report.Fault}: recovered in {report.RecoverySeconds:0.0} s");
         return report;
+    }
+
+    // What is still ACCEPTED, and what the queue holds: for a recovery that did not come.
+    private static async Task<string> StuckAsync(FaultStack stack, DateTimeOffset before)
+    {
+        await using var command = stack.DataSource.CreateCommand(
+            """
+            SELECT count(*), count(published_at), min(accepted_at)::text, max(accepted_at)::text, count(DISTINCT source_account_id),
+                   string_agg(coalesce(message_id, '-'), ' ')
+              FROM (SELECT * FROM transactions WHERE status = 'ACCEPTED' AND accepted_at < @at ORDER BY accepted_at LIMIT 5) t
+            """);
+        command.Parameters.AddWithValue("at", before);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        using var client = new TransferLoad(stack.Api, stack.ApiKey, 0).Client();
+        var queue = JsonDocument.Parse(await client.GetStringAsync(new Uri("queue/stats", UriKind.Relative))).RootElement.GetProperty("queue");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"still ACCEPTED (first 5): {reader.GetInt64(1)} published, accepted {reader.GetString(2)} to {reader.GetString(3)}, {reader.GetInt64(4)} sources, " +
+            $"messages {reader.GetString(5)}; queue: {queue.GetProperty("visible").GetInt64()} visible, {queue.GetProperty("in_flight").GetInt64()} in flight");
     }
 
     // Redis as the API sees it again: /cache/stats reachable.
