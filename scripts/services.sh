@@ -76,6 +76,7 @@ start_postgres() {
   if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
   fi
+  ensure_port_free "$PG_PORT" PostgreSQL
   as_pg tee "$dir/data/pg_hba.conf" >/dev/null <<'HBA'
 host all +lambdarecon_password_login 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
@@ -126,6 +127,16 @@ kill_pidfile() {
   rm -f "$file"
 }
 
+# Fails, naming the port and (when ss can tell) the process, if anything listens on it: our own leftovers
+# are stopped through their pid files before this runs, so a listener here is not ours, and a second copy
+# must never take another copy's (or the system's) Redis, queue or database for its own.
+ensure_port_free() {
+  local port=$1 what=$2 holder
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 0
+  holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:((.*))' | head -n 1)
+  die "port $port, wanted for $what, is taken by a process that is not ours${holder:+: $holder}. Stop it, or give this copy other ports (LAMBDARECON_PG_PORT, LAMBDARECON_REDIS_PORT, LAMBDARECON_SQS_PORT, PORT; for ./test.sh LAMBDARECON_TEST_*_PORT)"
+}
+
 wait_for_port() {
   local port=$1 what=$2
   for _ in $(seq 150); do
@@ -137,6 +148,7 @@ wait_for_port() {
 
 start_redis() {
   kill_pidfile "$STATE_DIR/redis.pid"
+  ensure_port_free "$REDIS_PORT" Redis
   # No persistence: Redis is a cache here, and a restart must start empty.
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" \
@@ -147,6 +159,7 @@ start_redis() {
 
 start_sqs() {
   kill_pidfile "$STATE_DIR/sqs.pid"
+  ensure_port_free "$SQS_PORT" "the SQS emulator"
   node "$ROOT/tools/sqs-emulator/server.mjs" --port "$SQS_PORT" >"$STATE_DIR/sqs.log" 2>&1 &
   echo $! >"$STATE_DIR/sqs.pid"
   wait_for_port "$SQS_PORT" "the SQS emulator"

@@ -25,6 +25,10 @@ public sealed class Function
 
     public Function() => _ = Services.Value;
 
+    /// <summary>
+    /// A scheduled event runs the whole reconciliation; the Sweep schedule's constant input,
+    /// <c>{"sweep": true}</c>, only republishes the transactions still ACCEPTED (see template.yaml).
+    /// </summary>
     [SuppressMessage("Performance", "CA1822", Justification = "Lambda calls the handler on an instance it creates.")]
     public async Task<Stream> HandleAsync(Stream input)
     {
@@ -41,7 +45,20 @@ public sealed class Function
 
     private static async Task<Stream> ReconcileAsync(Stream input)
     {
-        var scheduled = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ScheduledEvent);
+        var buffered = new MemoryStream();
+        await input.CopyToAsync(buffered);
+        buffered.Position = 0;
+        if (IsSweep(buffered))
+        {
+            var sweep = Services.Value.GetRequiredService<PipelineSweep>();
+            var republished = await sweep.RepublishStuckAsync(CancellationToken.None);
+            var result = new SweepResult(republished.Count, (long)sweep.StuckAfter.TotalSeconds);
+            Console.WriteLine(JsonSerializer.Serialize(new SweepLog("sweep finished", result.Republished), ReconcilerJsonContext.Default.SweepLog));
+            return LambdaPayload.Write(result, ReconcilerJsonContext.Default.SweepResult);
+        }
+
+        buffered.Position = 0;
+        var scheduled = await LambdaPayload.ReadAsync(buffered, LambdaJsonContext.Default.ScheduledEvent);
         var summary = await Services.Value.GetRequiredService<ScheduledReconciliation>().RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);
         // One JSON line for CloudWatch Logs, the same summary as the invocation's result.
         Console.WriteLine(JsonSerializer.Serialize(
@@ -50,11 +67,31 @@ public sealed class Function
             ReconcilerJsonContext.Default.ReconcileLog));
         return LambdaPayload.Write(summary, ReconcilerJsonContext.Default.ScheduledSummary);
     }
+
+    private static bool IsSweep(MemoryStream input)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(input.GetBuffer().AsMemory(0, (int)input.Length));
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("sweep", out var sweep) && sweep.ValueKind == JsonValueKind.True;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 }
+
+public sealed record SweepResult(int Republished, long StuckAfterSeconds);
+
+public sealed record SweepLog(string Message, int Republished);
 
 public sealed record ReconcileLog(string Message, string? EventId, Guid RunId, int Differences, int Republished, int DeadLetters, int Accounts);
 
 [JsonSerializable(typeof(ScheduledSummary))]
 [JsonSerializable(typeof(ReconcileLog))]
+[JsonSerializable(typeof(SweepResult))]
+[JsonSerializable(typeof(SweepLog))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 internal sealed partial class ReconcilerJsonContext : JsonSerializerContext;

@@ -39,6 +39,7 @@ public static class ApiHost
         EngineServices.StartTracing(builder.Configuration, tracing => tracing.AddAspNetCoreInstrumentation());
         builder.Services.AddLambdaRecon();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DatabaseUnavailable>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
