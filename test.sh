@@ -31,6 +31,12 @@ trap 'trap - EXIT; stop_services' EXIT
 trap 'exit 130' INT TERM
 
 lint_template
+# The fault suite's stack (these ports + 100) and the ./run.sh check (tests/scripts/run-leaves-nothing.sh)
+# start late, when many connections are open: reserve their ports from the ephemeral range now.
+for port in $((PG_PORT + 100)) $((REDIS_PORT + 100)) $((SQS_PORT + 100)) \
+  "${LAMBDARECON_CHECK_PG_PORT:-55532}" "${LAMBDARECON_CHECK_REDIS_PORT:-56479}" "${LAMBDARECON_CHECK_SQS_PORT:-59424}"; do
+  reserve_port "$port"
+done
 start_services
 export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$PG_BIN"
 dotnet build "$ROOT/LambdaRecon.sln" -nologo -v quiet -clp:ErrorsOnly >&2 || die "dotnet build failed"

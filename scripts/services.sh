@@ -132,9 +132,21 @@ kill_pidfile() {
 # must never take another copy's (or the system's) Redis, queue or database for its own.
 ensure_port_free() {
   local port=$1 what=$2 holder
+  reserve_port "$port"
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 0
   holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:((.*))' | head -n 1)
   die "port $port, wanted for $what, is taken by a process that is not ours${holder:+: $holder}. Stop it, or give this copy other ports (LAMBDARECON_PG_PORT, LAMBDARECON_REDIS_PORT, LAMBDARECON_SQS_PORT, PORT; for ./test.sh LAMBDARECON_TEST_*_PORT)"
+}
+
+# Our ports lie in Linux's ephemeral range (32768-60999), where the kernel may give one to any outgoing
+# connection as its local port, which then keeps a server from binding it ("Address already in use" with
+# nothing listening). Reserved, it is handed to no client. Root only; elsewhere a clash stays possible.
+reserve_port() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+  is_root && [ -w "$file" ] || return 0
+  current=$(cat "$file" 2>/dev/null) || return 0
+  [[ ",$current," == *",$1,"* ]] && return 0
+  echo "${current:+$current,}$1" >"$file" 2>/dev/null || true
 }
 
 wait_for_port() {

@@ -132,6 +132,7 @@ public static class Commands
                 app.Services.GetRequiredService<ILogger<SqsPoller>>())
             {
                 BatchSize = worker.SqsBatchSize ?? 10,
+                ReportBatchItemFailures = worker.SqsResponseTypes.Contains("ReportBatchItemFailures"),
                 Heartbeat = heartbeat,
             };
             var reconciler = new FunctionInvoker(template.Function("ReconcileFunction"));

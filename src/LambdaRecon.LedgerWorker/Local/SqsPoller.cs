@@ -42,6 +42,12 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
     /// <summary>How long a received message stays hidden; null for the queue's own VisibilityTimeout.</summary>
     public int? VisibilityTimeout { get; init; }
 
+    /// <summary>
+    /// The event source mapping's FunctionResponseTypes holds ReportBatchItemFailures: the response names the
+    /// messages to retry. Without it Lambda ignores the response, and a batch that returns is done whole.
+    /// </summary>
+    public bool ReportBatchItemFailures { get; init; } = true;
+
     /// <summary>Told of each poll, for /ready; null when nobody asks.</summary>
     public WorkerHeartbeat? Heartbeat { get; init; }
 
@@ -274,6 +280,11 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         {
             await using var input = LambdaPayload.Write(sqsEvent, LambdaJsonContext.Default.SqsEvent);
             await using var output = await function(input);
+            if (!ReportBatchItemFailures)
+            {
+                return [];
+            }
+
             var response = await LambdaPayload.ReadAsync(output, LambdaJsonContext.Default.SqsBatchResponse, cancellationToken);
             var failed = response.BatchItemFailures.Select(f => f.ItemIdentifier).ToHashSet(StringComparer.Ordinal);
             if (failed.IsSubsetOf(all))
