@@ -71,6 +71,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 build
+if [[ "$COMMAND" == start || "$COMMAND" == start-api ]]; then ensure_port_free "$PORT" "the API"; fi
 start_services
 if [ "$COMMAND" = migrate ]; then
   dotnet "$LOCAL_DLL" migrate

@@ -76,6 +76,7 @@ start_postgres() {
   if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
   fi
+  ensure_port_free "$PG_PORT" PostgreSQL
   as_pg tee "$dir/data/pg_hba.conf" >/dev/null <<'HBA'
 host all +lambdarecon_password_login 127.0.0.1/32 scram-sha-256
 host all all 127.0.0.1/32 trust
@@ -126,6 +127,28 @@ kill_pidfile() {
   rm -f "$file"
 }
 
+# Fails, naming the port and (when ss can tell) the process, if anything listens on it: our own leftovers
+# are stopped through their pid files before this runs, so a listener here is not ours, and a second copy
+# must never take another copy's (or the system's) Redis, queue or database for its own.
+ensure_port_free() {
+  local port=$1 what=$2 holder
+  reserve_port "$port"
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 0
+  holder=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:((.*))' | head -n 1)
+  die "port $port, wanted for $what, is taken by a process that is not ours${holder:+: $holder}. Stop it, or give this copy other ports (LAMBDARECON_PG_PORT, LAMBDARECON_REDIS_PORT, LAMBDARECON_SQS_PORT, PORT; for ./test.sh LAMBDARECON_TEST_*_PORT)"
+}
+
+# Our ports lie in Linux's ephemeral range (32768-60999), where the kernel may give one to any outgoing
+# connection as its local port, which then keeps a server from binding it ("Address already in use" with
+# nothing listening). Reserved, it is handed to no client. Root only; elsewhere a clash stays possible.
+reserve_port() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+  is_root && [ -w "$file" ] || return 0
+  current=$(cat "$file" 2>/dev/null) || return 0
+  [[ ",$current," == *",$1,"* ]] && return 0
+  echo "${current:+$current,}$1" >"$file" 2>/dev/null || true
+}
+
 wait_for_port() {
   local port=$1 what=$2
   for _ in $(seq 150); do
@@ -137,6 +160,7 @@ wait_for_port() {
 
 start_redis() {
   kill_pidfile "$STATE_DIR/redis.pid"
+  ensure_port_free "$REDIS_PORT" Redis
   # No persistence: Redis is a cache here, and a restart must start empty.
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --pidfile "$STATE_DIR/redis.pid" --logfile "$STATE_DIR/redis.log" --dir "$STATE_DIR" \
@@ -147,6 +171,7 @@ start_redis() {
 
 start_sqs() {
   kill_pidfile "$STATE_DIR/sqs.pid"
+  ensure_port_free "$SQS_PORT" "the SQS emulator"
   node "$ROOT/tools/sqs-emulator/server.mjs" --port "$SQS_PORT" >"$STATE_DIR/sqs.log" 2>&1 &
   echo $! >"$STATE_DIR/sqs.pid"
   wait_for_port "$SQS_PORT" "the SQS emulator"

@@ -9,7 +9,7 @@ namespace LambdaRecon.Infrastructure;
 /// <summary>
 /// The costly connections of one process (one Lambda execution environment): each built on first use,
 /// shared by every request or invocation, disposed when the process ends. A function builds only what it
-/// uses, so the worker never connects to Redis or SQS.
+/// uses, so the worker never connects to Redis, and to SQS only to retry a failed batch sooner.
 /// </summary>
 public sealed class EngineResources : IAsyncDisposable
 {
@@ -30,12 +30,15 @@ public sealed class EngineResources : IAsyncDisposable
         _redis = new(() =>
         {
             // Redis is a cache that may be down: connecting must never block or fail start-up, and a
-            // lost connection reconnects by itself (AbortOnConnectFail = false).
+            // lost connection reconnects by itself, in the background (AbortOnConnectFail = false), every
+            // half second at first, then less often. The fast path does not wait for any of this: see
+            // IdempotencyCache.Budget. The timeouts bound what does wait (readiness, /cache/stats).
             var redisOptions = ConfigurationOptions.Parse(settings.RedisConfiguration);
             redisOptions.AbortOnConnectFail = false;
-            redisOptions.ConnectTimeout = 2000;
-            redisOptions.SyncTimeout = 1000;
-            redisOptions.AsyncTimeout = 1000;
+            redisOptions.ConnectTimeout = 1000;
+            redisOptions.SyncTimeout = 500;
+            redisOptions.AsyncTimeout = 500;
+            redisOptions.ReconnectRetryPolicy = new ExponentialRetry(500, 5000);
             // INFO (memory used, for /api/v1/cache/stats) is an admin command to StackExchange.Redis.
             redisOptions.AllowAdmin = true;
             return ConnectionMultiplexer.ConnectAsync(redisOptions);

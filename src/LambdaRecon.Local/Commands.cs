@@ -7,6 +7,7 @@ using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
+using LambdaRecon.Infrastructure.Health;
 using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Migrations;
 using LambdaRecon.Infrastructure.Queue;
@@ -85,6 +86,10 @@ public static class Commands
     private static async Task<int> StartAsync(string[] args, bool withFunctions)
     {
         var port = Environment.GetEnvironmentVariable("PORT") is { Length: > 0 } p ? p : "3000";
+        // /ready reports the worker only where its poller runs: here, with `start`. ApiFunction's app, built by
+        // the function itself, finds it through the process (WorkerHeartbeat.InProcess), as it shares this one.
+        var heartbeat = withFunctions ? new WorkerHeartbeat(TimeProvider.System) : null;
+        WorkerHeartbeat.InProcess = heartbeat;
         var template = SamTemplate.Load(SamTemplate.DefaultPath());
         WebApplication app;
         if (args.Contains("--kestrel"))
@@ -128,18 +133,29 @@ public static class Commands
                 app.Services.GetRequiredService<ILogger<SqsPoller>>())
             {
                 BatchSize = worker.SqsBatchSize ?? 10,
+                ReportBatchItemFailures = worker.SqsResponseTypes.Contains("ReportBatchItemFailures"),
+                Heartbeat = heartbeat,
             };
-            var schedule = template.Function("ReconcileFunction");
+            var reconciler = new FunctionInvoker(template.Function("ReconcileFunction"));
+            var reconcile = reconciler.Function.Schedule("Schedule");
+            var sweep = reconciler.Function.Schedule("Sweep");
             app.Lifetime.ApplicationStarted.Register(() =>
             {
                 _ = poller.RunAsync(stopping);
-                _ = LocalSchedule.RunAsync(new FunctionInvoker(schedule), SamTemplate.RatePeriod(schedule.Schedule!), stopping);
+                _ = LocalSchedule.RunAsync(reconciler, SamTemplate.RatePeriod(reconcile.Expression), stopping);
+                // The sweep at start (what a previous run left ACCEPTED), then every 30 s: faster than EventBridge's
+                // one-minute minimum, for a local queue that is lost with every restart of the emulator.
+                _ = LocalSchedule.RunAsync(reconciler, SweepPeriod(), stopping, input: sweep.Input, runAtStart: true);
             });
         }
 
         await app.RunAsync();
         return 0;
     }
+
+    // LAMBDARECON_SWEEP_SECONDS, 30 by default.
+    private static TimeSpan SweepPeriod() =>
+        TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable("LAMBDARECON_SWEEP_SECONDS"), out var seconds) && seconds > 0 ? seconds : 30);
 
     /// <summary>
     /// One invocation, as `sam local invoke`: the event from a file, from stdin (-) or {} without --event; the

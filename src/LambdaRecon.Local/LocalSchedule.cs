@@ -4,17 +4,20 @@ using LambdaRecon.Local.Template;
 
 namespace LambdaRecon.Local;
 
-/// <summary>EventBridge's rate schedule, locally: the function invoked every period with a real scheduled event.</summary>
+/// <summary>
+/// EventBridge's rate schedule, locally: the function invoked every period with a real scheduled event, or
+/// with the schedule's constant input when it has one.
+/// </summary>
 public static class LocalSchedule
 {
-    public static async Task RunAsync(FunctionInvoker function, TimeSpan period, CancellationToken stopping)
+    public static async Task RunAsync(FunctionInvoker function, TimeSpan period, CancellationToken stopping, string? input = null, bool runAtStart = false)
     {
         using var timer = new PeriodicTimer(period);
-        while (await timer.WaitForNextTickAsync(stopping))
+        for (var first = runAtStart; first || await timer.WaitForNextTickAsync(stopping); first = false)
         {
             try
             {
-                await using var output = await function.HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(Event(DateTimeOffset.UtcNow))));
+                await using var output = await function.HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(input ?? Event(DateTimeOffset.UtcNow))));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

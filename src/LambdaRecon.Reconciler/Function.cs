@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
@@ -30,6 +31,10 @@ public sealed class Function
 
     public Function() => _ = Services.Value;
 
+    /// <summary>
+    /// A scheduled event runs the whole reconciliation; the Sweep schedule's constant input,
+    /// <c>{"sweep": true}</c>, only republishes the transactions still ACCEPTED (see template.yaml).
+    /// </summary>
     [SuppressMessage("Performance", "CA1822", Justification = "Lambda calls the handler on an instance it creates.")]
     public async Task<Stream> HandleAsync(Stream input)
     {
@@ -46,13 +51,44 @@ public sealed class Function
 
     private static async Task<Stream> ReconcileAsync(Stream input)
     {
-        var scheduled = await LambdaPayload.ReadAsync(input, LambdaJsonContext.Default.ScheduledEvent);
+        var buffered = new MemoryStream();
+        await input.CopyToAsync(buffered);
+        buffered.Position = 0;
+        if (IsSweep(buffered))
+        {
+            var sweep = Services.Value.GetRequiredService<PipelineSweep>();
+            var republished = await sweep.RepublishStuckAsync(CancellationToken.None);
+            var result = new SweepResult(republished.Count, (long)sweep.StuckAfter.TotalSeconds);
+            // The sweep logs what it sent; the metric counts every run, nothing sent included.
+            Metrics.Value.Emit([Metric.Count("StuckRepublished", result.Republished)]);
+            return LambdaPayload.Write(result, ReconcilerJsonContext.Default.SweepResult);
+        }
+
+        buffered.Position = 0;
+        var scheduled = await LambdaPayload.ReadAsync(buffered, LambdaJsonContext.Default.ScheduledEvent);
         var summary = await Services.Value.GetRequiredService<ScheduledReconciliation>().RunAsync($"schedule:{scheduled.Id}", CancellationToken.None);
         ScheduledReconciliation.Report(summary, scheduled.Id, Services.Value.GetRequiredService<ILogger<Function>>(), Metrics.Value);
         return LambdaPayload.Write(summary, ReconcilerJsonContext.Default.ScheduledSummary);
     }
+
+    private static bool IsSweep(MemoryStream input)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(input.GetBuffer().AsMemory(0, (int)input.Length));
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("sweep", out var sweep) && sweep.ValueKind == JsonValueKind.True;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
 }
 
+public sealed record SweepResult(int Republished, long StuckAfterSeconds);
+
 [JsonSerializable(typeof(ScheduledSummary))]
+[JsonSerializable(typeof(SweepResult))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 internal sealed partial class ReconcilerJsonContext : JsonSerializerContext;

@@ -111,7 +111,7 @@ public class InvokeCommandTests
     }
 
     private static SamFunction Function(string handler, int timeout) => new(
-        "Test", handler, new Dictionary<string, string>(), null, [], null, timeout, 128, new Dictionary<string, string>());
+        "Test", handler, new Dictionary<string, string>(), null, [], [], timeout, 128, new Dictionary<string, string>());
 }
 
 /// <summary>A handler slower than any timeout a test gives it.</summary>

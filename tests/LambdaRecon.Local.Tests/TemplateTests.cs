@@ -95,9 +95,14 @@ public class TemplateTests
     }
 
     [Fact]
-    public void The_reconciler_runs_every_fifteen_minutes_by_default()
+    public void The_reconciler_runs_every_fifteen_minutes_and_its_sweep_alone_every_minute_by_default()
     {
-        Assert.Equal(TimeSpan.FromMinutes(15), SamTemplate.RatePeriod(Template.Function("ReconcileFunction").Schedule!));
+        var reconciler = Template.Function("ReconcileFunction");
+
+        Assert.Equal(TimeSpan.FromMinutes(15), SamTemplate.RatePeriod(reconciler.Schedule("Schedule").Expression));
+        Assert.Null(reconciler.Schedule("Schedule").Input);
+        Assert.Equal(TimeSpan.FromMinutes(1), SamTemplate.RatePeriod(reconciler.Schedule("Sweep").Expression));
+        Assert.True(JsonDocument.Parse(reconciler.Schedule("Sweep").Input!).RootElement.GetProperty("sweep").GetBoolean());
     }
 
     [Fact]

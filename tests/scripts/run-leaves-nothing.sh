@@ -6,7 +6,8 @@ set -euo pipefail
 set -m # job control: each background job is its own process group and keeps SIGINT, as in a terminal
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-export LAMBDARECON_PROFILE=leaves-nothing PORT=${LAMBDARECON_CHECK_PORT:-3390} LAMBDARECON_API_KEY=leaves-nothing-key
+# A profile of this run's own: processes are counted by it, and another checkout may run this check too.
+export LAMBDARECON_PROFILE=leaves-nothing-$$ PORT=${LAMBDARECON_CHECK_PORT:-3390} LAMBDARECON_API_KEY=leaves-nothing-key
 export LAMBDARECON_PG_PORT=${LAMBDARECON_CHECK_PG_PORT:-55532} LAMBDARECON_REDIS_PORT=${LAMBDARECON_CHECK_REDIS_PORT:-56479}
 export LAMBDARECON_SQS_PORT=${LAMBDARECON_CHECK_SQS_PORT:-59424}
 API=http://127.0.0.1:$PORT/api/v1
@@ -24,10 +25,10 @@ ours() {
 }
 
 start() {
-  ./run.sh start >/dev/null 2>"$ROOT/.local/leaves-nothing.log" &
+  ./run.sh start >/dev/null 2>"$ROOT/.local/$LAMBDARECON_PROFILE.log" &
   RUN=$!
   for _ in $(seq 240); do curl -fs "$API/health" >/dev/null && return; sleep 0.5; done
-  fail "./run.sh did not serve within 120 s: $(tail -5 "$ROOT/.local/leaves-nothing.log")"
+  fail "./run.sh did not serve within 120 s: $(tail -5 "$ROOT/.local/$LAMBDARECON_PROFILE.log")"
 }
 
 ctrl_c() {
@@ -60,3 +61,4 @@ start
 ctrl_c
 [ "$(ours)" = 0 ] || fail "$(ours) process(es) left after kill -9, the next run and its Ctrl-C"
 echo "run-leaves-nothing: kill -9 left $left process(es); the next run stopped them, and its Ctrl-C left 0" >&2
+rm -rf "${ROOT:?}/.local/$LAMBDARECON_PROFILE" "$ROOT/.local/$LAMBDARECON_PROFILE.log"

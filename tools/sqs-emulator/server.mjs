@@ -5,10 +5,33 @@
 import http from "node:http";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Module, createRequire } from "node:module";
+import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { createRequestHandler } from "local-aws-sqs";
+
+// The library's ChangeMessageVisibility adds 1 to ApproximateReceiveCount, as if it were a receive, so each
+// change brings a message nearer the DLQ; SQS counts receives only, and the ledger worker changes the
+// visibility of every failed message. Its private queue state is out of reach from here, so the one
+// statement is patched in the pinned 2.0.2 source as it loads, and any other version is refused.
+function loadLocalAwsSqs() {
+  const file = createRequire(import.meta.url).resolve("local-aws-sqs");
+  const change = "if(!r)return!1;let n=Number(e);return l(this,D,Wt).call(this,r,n,!0),!0}";
+  const source = readFileSync(file, "utf8");
+  if (!source.includes(change)) {
+    console.error(`sqs-emulator: ${file} is not the local-aws-sqs 2.0.2 whose ChangeMessageVisibility this server fixes`);
+    process.exit(1);
+  }
+  const library = new Module(file);
+  library.filename = file;
+  library.paths = Module._nodeModulePaths(dirname(file));
+  library._compile(source.replace(change,
+    "if(!r)return!1;let n=Number(e);r.record.attributes.ApproximateReceiveCount=String(Number(r.record.attributes.ApproximateReceiveCount)-1);return l(this,D,Wt).call(this,r,n,!0),!0}"),
+    file);
+  return library.exports;
+}
+const { createRequestHandler } = loadLocalAwsSqs();
 
 const { values: args } = parseArgs({
   options: { port: { type: "string" }, queues: { type: "string" }, region: { type: "string" }, "account-id": { type: "string" } },
@@ -70,25 +93,30 @@ function invoke(headers, body) {
 
 // The library's ReceiveMessage polls until MaxNumberOfMessages are found (the whole WaitTimeSeconds,
 // else 40 ms) and re-delivers a message each time its visibility expires in between (duplicates
-// in one reply, ApproximateReceiveCount jumps). So we ask for one message at a time with no wait
-// and answer as soon as anything is there, as SQS does. It also reads only the legacy
+// in one reply, ApproximateReceiveCount jumps). So we ask with no wait and answer as soon as
+// anything is there, as SQS does: for what is still missing at once when the messages stay hidden
+// (the library takes every visible one in one 10 ms tick, in queue order), one at a time when
+// VisibilityTimeout is 0 (a message could come twice in one reply). It also reads only the legacy
 // AttributeNames, while SDK v4 sends MessageSystemAttributeNames.
 async function receive(headers, body, res) {
-  const wait = Number(body.WaitTimeSeconds ?? findQueue(body.QueueUrl)?.ReceiveMessageWaitTimeSeconds ?? 0);
+  const queue = findQueue(body.QueueUrl);
+  const wait = Number(body.WaitTimeSeconds ?? queue?.ReceiveMessageWaitTimeSeconds ?? 0);
   const max = Number(body.MaxNumberOfMessages ?? 1);
   const valid = (n, hi) => Number.isInteger(n) && n >= (hi === 20 ? 0 : 1) && n <= hi;
   if (!valid(wait, 20) || !valid(max, 10)) return invoke(headers, body); // the library reports the error
+  const hidden = Number(body.VisibilityTimeout ?? queue?.VisibilityTimeout ?? 30) > 0;
   const names = [...(body.AttributeNames ?? []), ...(body.MessageSystemAttributeNames ?? [])];
-  const inner = { ...body, WaitTimeSeconds: 0, MaxNumberOfMessages: 1, AttributeNames: names, MessageSystemAttributeNames: undefined };
+  const inner = { ...body, WaitTimeSeconds: 0, AttributeNames: names, MessageSystemAttributeNames: undefined };
   const deadline = Date.now() + wait * 1000;
   for (let got = new Map(), out; ; got.clear()) {
     while (got.size < max) {
-      out = await invoke(headers, inner);
-      const m = out.status === 200 && out.body && JSON.parse(out.body).Messages[0];
-      if (out.status !== 200 || !m) break;
-      const again = got.has(m.MessageId); // VisibilityTimeout 0: keep the newest receipt handle, stop
-      got.set(m.MessageId, m);
-      if (again) break;
+      const asked = hidden ? max - got.size : 1;
+      out = await invoke(headers, { ...inner, MaxNumberOfMessages: asked });
+      const messages = (out.status === 200 && out.body && JSON.parse(out.body).Messages) || [];
+      if (out.status !== 200 || !messages.length) break;
+      let again = false; // VisibilityTimeout 0: keep the newest receipt handle, stop
+      for (const m of messages) (again ||= got.has(m.MessageId)), got.set(m.MessageId, m);
+      if (again || messages.length < asked) break; // fewer than asked: no more is visible now
     }
     if (out.status !== 200) return out;
     if (got.size || res.destroyed || Date.now() >= deadline) return ok(got.size ? { Messages: [...got.values()] } : {});

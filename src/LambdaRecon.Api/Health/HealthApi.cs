@@ -4,8 +4,10 @@ using LambdaRecon.Api.Auth;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Health;
+using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Transactions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using StackExchange.Redis;
 
 namespace LambdaRecon.Api.Health;
@@ -26,10 +28,9 @@ public static class HealthApi
     }
 
     /// <summary>Moves every DLQ message back to the transactions queue; the worker posts each at most once.</summary>
-    public static async Task<IResult> RedriveAsync(EngineResources resources, CancellationToken cancellationToken)
+    public static async Task<IResult> RedriveAsync(DeadLetterRedrive redrive, CancellationToken cancellationToken)
     {
-        var result = await new Infrastructure.Queue.DeadLetterRedrive(resources.Sqs, resources.Settings.DlqUrl, resources.Settings.QueueUrl)
-            .RedriveAsync(cancellationToken);
+        var result = await redrive.RedriveAsync(cancellationToken);
         return TypedResults.Ok(new { moved = result.Moved, by_move_task = result.ByMoveTask });
     }
 
@@ -101,11 +102,20 @@ public static class HealthApi
     /// <summary>Liveness: answers without touching any dependency.</summary>
     public static Ok<HealthResponse> Health() => TypedResults.Ok(new HealthResponse("ok", DateTimeOffset.UtcNow));
 
-    /// <summary>Readiness: PostgreSQL, Redis and SQS each answered within the probe timeout.</summary>
+    /// <summary>
+    /// Readiness: PostgreSQL, Redis and SQS each answered within the probe timeout, and, where a queue poller
+    /// runs in this process (the local runner's `start`), the worker makes progress (WorkerHeartbeat).
+    /// </summary>
     public static async Task<Results<Ok<ReadyResponse>, ProblemHttpResult>> ReadyAsync(
-        EngineResources resources, CancellationToken cancellationToken)
+        EngineResources resources, CancellationToken cancellationToken, [FromServices] WorkerHeartbeat? worker = null)
     {
-        var statuses = await DependencyProbe.CheckAllAsync(resources, ProbeTimeout, cancellationToken);
+        var statuses = (await DependencyProbe.CheckAllAsync(resources, ProbeTimeout, cancellationToken)).ToList();
+        if (worker is not null)
+        {
+            var problem = worker.Problem();
+            statuses.Add(new DependencyStatus("worker", problem is null, 0, problem));
+        }
+
         var dependencies = statuses.ToDictionary(
             s => s.Name,
             s => new DependencyReport(s.Up ? "up" : "down", s.LatencyMs, s.Error));

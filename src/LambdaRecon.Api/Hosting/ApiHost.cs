@@ -42,6 +42,7 @@ public static class ApiHost
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = RequestLog.Customize);
         builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>();
         builder.Services.AddSingleton(sp => EmbeddedMetrics.ForFunction("ApiFunction", sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddExceptionHandler<DatabaseUnavailable>();
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();

@@ -1,3 +1,4 @@
+using LambdaRecon.Infrastructure.Health;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Configuration;
@@ -20,7 +21,7 @@ namespace LambdaRecon.Infrastructure.Hosting;
 /// <summary>
 /// The one composition root: every service of every function and of the local runner is registered
 /// here, each a singleton built on first use, so a function pays only for what it resolves (the worker
-/// never builds a Redis or SQS client) and each costly object exists once per execution environment.
+/// never builds a Redis client, and an SQS client only for a failed batch) and each costly object exists once per execution environment.
 /// </summary>
 public static class EngineServices
 {
@@ -43,6 +44,21 @@ public static class EngineServices
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();
         services.AddSingleton<ScheduledReconciliation>();
+        if (WorkerHeartbeat.InProcess is { } heartbeat)
+        {
+            services.AddSingleton(heartbeat);
+        }
+
+        services.AddSingleton(sp =>
+        {
+            // Transactions still ACCEPTED after a minute are sent again, unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.
+            var seconds = int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_SWEEP_STUCK_SECONDS"], out var s) && s > 0 ? s : 60;
+            return new PipelineSweep(
+                sp.GetRequiredService<EngineResources>(), sp.GetRequiredService<TransactionPublisher>(), sp.GetRequiredService<ILogger<PipelineSweep>>())
+            {
+                StuckAfter = TimeSpan.FromSeconds(seconds),
+            };
+        });
         services.AddSingleton(sp =>
         {
             var resources = sp.GetRequiredService<EngineResources>();

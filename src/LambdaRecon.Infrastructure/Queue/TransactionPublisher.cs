@@ -1,3 +1,4 @@
+using System.Globalization;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using LambdaRecon.Infrastructure.Tracing;
@@ -16,7 +17,7 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
 {
     public const string RequestIdAttribute = "RequestId";
 
-    /// <param name="requestId">The API request's id (X-Request-Id), or what else published it (the reconciliation run).</param>
+    /// <param name="requestId">The API request's id (X-Request-Id), or what else published it.</param>
     /// <returns>The SQS message id.</returns>
     public async Task<string> PublishAsync(TransactionMessage message, string requestId, CancellationToken cancellationToken)
     {
@@ -45,5 +46,34 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
             span.Failed(e);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Up to ten messages in one SendMessageBatch, in their order (a FIFO queue keeps a batch's order within
+    /// each group), each with the same group and deduplication id as <see cref="PublishAsync"/> gives it.
+    /// </summary>
+    /// <param name="requestId">What sent them: goes with each as its RequestId attribute.</param>
+    /// <returns>The SQS message id of each transaction SQS took; one it refused is absent, for a later run to send again.</returns>
+    public async Task<IReadOnlyDictionary<Guid, string>> PublishBatchAsync(
+        IReadOnlyList<TransactionMessage> messages, string requestId, CancellationToken cancellationToken)
+    {
+        var response = await sqs.SendMessageBatchAsync(
+            new SendMessageBatchRequest
+            {
+                QueueUrl = queueUrl,
+                Entries = messages.Select((m, i) => new SendMessageBatchRequestEntry
+                {
+                    Id = i.ToString(CultureInfo.InvariantCulture),
+                    MessageBody = m.ToJson(),
+                    MessageGroupId = m.SourceAccountId,
+                    MessageDeduplicationId = m.TransactionId.ToString("N"),
+                    MessageAttributes = new Dictionary<string, MessageAttributeValue>
+                    {
+                        [RequestIdAttribute] = new() { DataType = "String", StringValue = requestId },
+                    },
+                }).ToList(),
+            },
+            cancellationToken);
+        return (response.Successful ?? []).ToDictionary(s => messages[int.Parse(s.Id, CultureInfo.InvariantCulture)].TransactionId, s => s.MessageId);
     }
 }

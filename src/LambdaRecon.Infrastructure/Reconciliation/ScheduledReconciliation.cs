@@ -32,10 +32,8 @@ public sealed record ScheduledSummary(
 /// What the schedule runs: the whole ledger's integrity, the pipeline sweep, and a reconciliation of
 /// every account with activity (postings or statement lines) since the last scheduled run.
 /// </summary>
-public sealed partial class ScheduledReconciliation(EngineResources resources)
+public sealed partial class ScheduledReconciliation(EngineResources resources, PipelineSweep sweep, ReconciliationService service)
 {
-    public static readonly TimeSpan StuckAfter = TimeSpan.FromMinutes(5);
-
     public async Task<ScheduledSummary> RunAsync(string triggeredBy, CancellationToken cancellationToken)
     {
         var dataSource = resources.DataSource;
@@ -54,8 +52,7 @@ public sealed partial class ScheduledReconciliation(EngineResources resources)
         {
             var differences = await LedgerIntegrity.CheckAsync(dataSource, null, cancellationToken);
             await RunStore.ProgressAsync(dataSource, runId, new { step = "sweeping", differences = differences.Count }, cancellationToken);
-            var pipeline = await new PipelineSweep(resources).RunAsync(
-                StuckAfter, since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, $"reconciliation:{runId}", cancellationToken);
+            var pipeline = await sweep.RunAsync(since == DateTimeOffset.MinValue ? DateTimeOffset.UnixEpoch : since, cancellationToken);
 
             await using (var command = dataSource.CreateCommand(
                 """
@@ -82,7 +79,6 @@ public sealed partial class ScheduledReconciliation(EngineResources resources)
             };
             await RunStore.ProgressAsync(dataSource, runId, counts, cancellationToken);
 
-            var service = new ReconciliationService(dataSource);
             var accounts = new List<RunSummary>();
             while (pending.Count > 0)
             {

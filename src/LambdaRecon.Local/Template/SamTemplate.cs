@@ -11,8 +11,16 @@ namespace LambdaRecon.Local.Template;
 /// </remarks>
 public sealed record SamFunction(
     string LogicalId, string Handler, IReadOnlyDictionary<string, string> Environment, int? SqsBatchSize,
-    IReadOnlyList<string> SqsResponseTypes, string? Schedule, int Timeout, int MemorySize,
-    IReadOnlyDictionary<string, string> LocalEnvironment);
+    IReadOnlyList<string> SqsResponseTypes, IReadOnlyList<SamSchedule> Schedules, int Timeout, int MemorySize,
+    IReadOnlyDictionary<string, string> LocalEnvironment)
+{
+    /// <summary>The schedule event of that name.</summary>
+    public SamSchedule Schedule(string name) =>
+        Schedules.FirstOrDefault(s => s.Name == name) ?? throw new ArgumentException($"{LogicalId} has no schedule event '{name}'");
+}
+
+/// <summary>A Schedule event: its name, its expression, and the constant Input EventBridge sends instead of a scheduled event, if any.</summary>
+public sealed record SamSchedule(string Name, string Expression, string? Input);
 
 /// <summary>
 /// Reads template.yaml, the single source of the functions' names, handlers, batch size and schedule,
@@ -87,11 +95,11 @@ public sealed partial class SamTemplate
             }
 
             int? batchSize = null;
-            string? schedule = null;
+            var schedules = new List<SamSchedule>();
             var responseTypes = new List<string>();
             if (Child(properties, "Events") is { } events)
             {
-                foreach (var (_, e) in events.Children)
+                foreach (var (eventName, e) in events.Children)
                 {
                     var eventNode = (YamlMappingNode)e;
                     var eventProperties = Child(eventNode, "Properties");
@@ -106,7 +114,8 @@ public sealed partial class SamTemplate
 
                             break;
                         case "Schedule":
-                            schedule = Resolve(eventProperties!["Schedule"]);
+                            schedules.Add(new SamSchedule(
+                                ((YamlScalarNode)eventName).Value!, Resolve(eventProperties!["Schedule"])!, Scalar(eventProperties, "Input")));
                             break;
                     }
                 }
@@ -116,7 +125,7 @@ public sealed partial class SamTemplate
             var timeout = Scalar(properties, "Timeout") ?? Scalar(globals, "Timeout") ?? "3";
             var memory = Scalar(properties, "MemorySize") ?? Scalar(globals, "MemorySize") ?? "128";
             functions.Add(new SamFunction(
-                ((YamlScalarNode)key).Value!, Scalar(properties, "Handler")!, environment, batchSize, responseTypes, schedule,
+                ((YamlScalarNode)key).Value!, Scalar(properties, "Handler")!, environment, batchSize, responseTypes, schedules,
                 int.Parse(timeout, CultureInfo.InvariantCulture), int.Parse(memory, CultureInfo.InvariantCulture), localEnvironment));
         }
 

@@ -1,5 +1,6 @@
 using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Reconciliation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaRecon.Api.Tests.Reconciliation;
 
@@ -19,16 +20,16 @@ public sealed class PipelineSweepTests(ApiFixture api) : IClassFixture<ApiFixtur
             VALUES ('{id}', 'transfer', 1234, 'USD', '{from}', '{to}', now() - interval '10 minutes')
             """);
         await api.DrainQueueAsync();
-        var sweep = new PipelineSweep(api.Resources);
+        var sweep = api.Factory.Services.GetRequiredService<PipelineSweep>();
 
-        var first = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), "test", CancellationToken.None);
+        var first = await sweep.RunAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
         var published = await api.DrainQueueAsync();
         // Delivered twice (a redelivery, or a second sweep racing the worker): posted once all the same.
         var record = TransactionMessage.TryParse(Assert.Single(published).Body)!.ToRecord();
         var store = new Infrastructure.Ledger.LedgerStore(api.Database.DataSource);
         await store.PostBatchAsync([record], CancellationToken.None);
         await store.PostBatchAsync([record], CancellationToken.None);
-        var second = await sweep.RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow.AddHours(-1), "test", CancellationToken.None);
+        var second = await sweep.RunAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None);
 
         Assert.Contains(id, first.Republished);
         Assert.Equal(id, record.Id);
@@ -50,7 +51,7 @@ public sealed class PipelineSweepTests(ApiFixture api) : IClassFixture<ApiFixtur
             MessageDeduplicationId = id.ToString("N"),
         });
 
-        var report = await new PipelineSweep(api.Resources).RunAsync(TimeSpan.FromMinutes(5), DateTimeOffset.UtcNow, "test", CancellationToken.None);
+        var report = await api.Factory.Services.GetRequiredService<PipelineSweep>().RunAsync(DateTimeOffset.UtcNow, CancellationToken.None);
 
         Assert.Contains(report.DeadLetters, d => d.TransactionId == id);
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -69,7 +70,7 @@ public sealed class RunStateTests(ApiFixture api) : IClassFixture<ApiFixture>
             await lockTable.ExecuteNonQueryAsync();
         }
 
-        var running = Task.Run(() => new ScheduledReconciliation(api.Resources).RunAsync("test", CancellationToken.None));
+        var running = Task.Run(() => api.Factory.Services.GetRequiredService<ScheduledReconciliation>().RunAsync("test", CancellationToken.None));
         JsonElement firstRun = default;
         for (var poll = 0; poll < 400 && RunStateApi.Step(firstRun) != "writing"; poll++)
         {
@@ -123,7 +124,7 @@ public sealed class RunFailureTests(ApiFixture api) : IClassFixture<ApiFixture>
             CREATE TRIGGER refuse_breaks BEFORE INSERT ON reconciliation_breaks FOR EACH ROW EXECUTE FUNCTION refuse_breaks_for_test();
             """);
 
-        var thrown = await Assert.ThrowsAsync<PostgresException>(() => new ScheduledReconciliation(api.Resources).RunAsync("test", CancellationToken.None));
+        var thrown = await Assert.ThrowsAsync<PostgresException>(() => api.Factory.Services.GetRequiredService<ScheduledReconciliation>().RunAsync("test", CancellationToken.None));
         var (runA, runB, runC) = (await RunStateApi.LatestRunAsync(api, a), await RunStateApi.LatestRunAsync(api, b), await RunStateApi.LatestRunAsync(api, c));
         var schedule = await RunStateApi.ScheduledRunAsync(api);
         using var client = api.Client();

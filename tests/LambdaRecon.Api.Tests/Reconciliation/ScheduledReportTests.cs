@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Reconciliation;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace LambdaRecon.Api.Tests.Reconciliation;
@@ -46,7 +47,7 @@ public sealed class ScheduledReportTests(ApiFixture api) : IClassFixture<ApiFixt
         var output = new StringWriter();
         using var factory = LoggerFactory.Create(logging => logging.AddProvider(new JsonLineLoggerProvider(() => logs)));
 
-        var summary = await new ScheduledReconciliation(api.Resources).RunAsync("test", CancellationToken.None);
+        var summary = await api.Factory.Services.GetRequiredService<ScheduledReconciliation>().RunAsync("test", CancellationToken.None);
         ScheduledReconciliation.Report(summary, "event-1", factory.CreateLogger("Reconcile"), new EmbeddedMetrics("ReconcileFunction", "test", () => output));
 
         var document = JsonDocument.Parse(output.ToString()).RootElement;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -255,7 +256,7 @@ public sealed class TenancyApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         await PaidAsync(b, "4.00", _p + "-pay-b");
         var adminOfA = api.Client(await NewKeyAsync(a.Id, """["admin"]"""));
 
-        var summary = await new ScheduledReconciliation(api.Resources).RunAsync("test", CancellationToken.None);
+        var summary = await api.Factory.Services.GetRequiredService<ScheduledReconciliation>().RunAsync("test", CancellationToken.None);
         using var byTenant = await a.Client.GetAsync($"/api/v1/reconciliations/{summary.RunId}");
         using var byAdmin = await api.Client().GetAsync($"/api/v1/reconciliations/{summary.RunId}");
         using var byAdminOfA = await adminOfA.GetAsync($"/api/v1/reconciliations/{summary.RunId}");

@@ -110,4 +110,28 @@ public sealed class SqsEmulatorTests : IAsyncLifetime
         Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0, max: 1));
         Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.DlqUrl)).Body);
     }
+
+    [Fact]
+    public async Task Changing_a_message_visibility_makes_it_visible_then_without_counting_a_receive()
+    {
+        await SendAsync("retried", "tx-retried");
+        var first = Assert.Single(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 60));
+
+        await _resources.Sqs.ChangeMessageVisibilityBatchAsync(new ChangeMessageVisibilityBatchRequest
+        {
+            QueueUrl = _queues.QueueUrl,
+            Entries = [new ChangeMessageVisibilityBatchRequestEntry { Id = "0", ReceiptHandle = first.ReceiptHandle, VisibilityTimeout = 1 }],
+        });
+        var again = (await _resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+        {
+            QueueUrl = _queues.QueueUrl,
+            WaitTimeSeconds = 5,
+            VisibilityTimeout = 60,
+            MessageSystemAttributeNames = ["ApproximateReceiveCount"],
+        })).Messages;
+
+        // Two receives in all, so (maxReceiveCount 2) the message is still on the queue and not in the DLQ.
+        Assert.Equal("retried", Assert.Single(again).Body);
+        Assert.Equal("2", again[0].Attributes["ApproximateReceiveCount"]);
+    }
 }

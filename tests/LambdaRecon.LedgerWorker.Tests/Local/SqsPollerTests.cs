@@ -98,6 +98,26 @@ public sealed class SqsPollerTests(WorkerFixture worker) : IClassFixture<WorkerF
         Assert.Equal((second.MessageId, 2), (redelivered.MessageId, redelivered.ApproximateReceiveCount));
     }
 
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public async Task The_failures_a_function_reports_count_only_with_ReportBatchItemFailures(bool reportBatchItemFailures, int left)
+    {
+        var queues = await worker.QueuesAsync();
+        var failed = (await SendRawAsync(queues, "one", "group-1")).MessageId;
+        await SendRawAsync(queues, "two", "group-2");
+        Task<Stream> ReportsOneFailed(Stream input) => Task.FromResult<Stream>(LambdaPayload.Write(
+            new SqsBatchResponse { BatchItemFailures = [new SqsBatchItemFailure(failed)] }, LambdaJsonContext.Default.SqsBatchResponse));
+
+        var result = await new SqsPoller(worker.Resources.Sqs, queues.QueueUrl, ReportsOneFailed, worker.Logs.CreateLogger<SqsPoller>())
+        {
+            VisibilityTimeout = 1, WaitTimeSeconds = 2, ReportBatchItemFailures = reportBatchItemFailures,
+        }.PollOnceAsync(CancellationToken.None);
+
+        Assert.Equal(2 - left, result.Deleted);
+        Assert.Equal(left, await worker.MessagesLeftAsync(queues.QueueUrl));
+    }
+
     [Fact]
     public async Task A_function_that_throws_fails_its_whole_batch_and_nothing_is_deleted()
     {

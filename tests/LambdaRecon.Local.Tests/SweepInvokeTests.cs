@@ -1,0 +1,39 @@
+using System.Text;
+using System.Text.Json;
+using LambdaRecon.Local.Template;
+using LambdaRecon.TestSupport;
+using Npgsql;
+
+namespace LambdaRecon.Local.Tests;
+
+/// <summary>ReconcileFunction on the Sweep schedule's constant input: it republishes what is stuck, and nothing more.</summary>
+[Collection(SharedQueueDefinition.Name)]
+public class SweepInvokeTests
+{
+    [Fact]
+    public async Task The_sweep_input_republishes_a_transaction_stuck_in_accepted_without_running_a_reconciliation()
+    {
+        var template = SamTemplate.Load(Path.Combine(TestEnvironment.RepositoryRoot, "template.yaml"));
+        var reconciler = new FunctionInvoker(template.Function("ReconcileFunction"));
+        await using var dataSource = NpgsqlDataSource.Create(TestEnvironment.Require("DATABASE_URL"));
+        var id = Guid.NewGuid();
+        await using (var insert = dataSource.CreateCommand(
+            $"""
+            INSERT INTO transactions (id, type, amount, currency, source_account_id, destination_account_id, accepted_at)
+            VALUES ('{id}', 'transfer', 42, 'USD', 'sweep-from-{id:N}', 'sweep-to', now() - interval '10 minutes')
+            """))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var output = await reconciler.HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(template.Function("ReconcileFunction").Schedule("Sweep").Input!)));
+        var result = (await JsonDocument.ParseAsync(output)).RootElement;
+        await using var published = dataSource.CreateCommand($"SELECT message_id FROM transactions WHERE id = '{id}'");
+
+        Assert.True(result.GetProperty("republished").GetInt32() >= 1);
+        Assert.Equal(60, result.GetProperty("stuck_after_seconds").GetInt64());
+        Assert.IsType<string>(await published.ExecuteScalarAsync());
+        // A reconciliation would have answered with its run's summary.
+        Assert.False(result.TryGetProperty("run_id", out _));
+    }
+}
