@@ -25,6 +25,8 @@ public static partial class KeysApi
         api.MapPost("/", CreateAsync).WithName("CreateApiKey").RequireScope(ApiScopes.Admin)
             .Produces<CreatedKeyResponse>(201).ProducesProblem(400).ProducesProblem(422);
         api.MapGet("/", ListAsync).WithName("ListApiKeys").RequireScope(ApiScopes.Admin).Produces<KeyListResponse>();
+        // The Location a created key answers with.
+        api.MapGet("/{keyId}", GetAsync).WithName("GetApiKey").RequireScope(ApiScopes.Admin).Produces<ApiKeyInfo>().ProducesProblem(404);
         api.MapDelete("/{keyId}", RevokeAsync).WithName("RevokeApiKey").RequireScope(ApiScopes.Admin)
             .Produces<ApiKeyInfo>().ProducesProblem(404);
     }
@@ -99,6 +101,11 @@ public static partial class KeysApi
 
         return TypedResults.Created($"{http.Request.PathBase}/api/v1/admin/keys/{created.Info.KeyId}", Created(created.Key, created.Info));
     }
+
+    public static async Task<IResult> GetAsync(string keyId, ApiKeyStore keys, CancellationToken cancellationToken) =>
+        await keys.GetAsync(keyId, cancellationToken) is { } key
+            ? TypedResults.Ok(key)
+            : Problem.NotFound("API key", $"there is no API key '{keyId}'");
 
     public static CreatedKeyResponse Created(string key, ApiKeyInfo info) =>
         new(info.KeyId, key, info.ClientId, info.TenantId, info.Scopes, info.Description, info.CreatedAt, info.CreatedBy);

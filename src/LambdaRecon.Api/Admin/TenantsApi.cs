@@ -19,6 +19,8 @@ public static class TenantsApi
         api.MapPost("/", CreateAsync).WithName("CreateTenant").RequireScope(ApiScopes.Admin)
             .Produces<Tenant>(201).ProducesProblem(400).ProducesProblem(409);
         api.MapGet("/", ListAsync).WithName("ListTenants").RequireScope(ApiScopes.Admin).Produces<TenantListResponse>();
+        // The Location a created tenant answers with.
+        api.MapGet("/{tenantId}", GetAsync).WithName("GetTenant").RequireScope(ApiScopes.Admin).Produces<Tenant>().ProducesProblem(404);
     }
 
     /// <summary>The checks a new tenant passes, shared with ./run.sh tenants create.</summary>
@@ -53,6 +55,11 @@ public static class TenantsApi
             ? Problem.Of(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists", $"tenant '{tenantId}' exists already", "tenant_id")
             : TypedResults.Created($"{http.Request.PathBase}/api/v1/admin/tenants/{Uri.EscapeDataString(tenant.TenantId)}", tenant);
     }
+
+    public static async Task<IResult> GetAsync(string tenantId, TenantStore tenants, CancellationToken cancellationToken) =>
+        await tenants.GetAsync(tenantId, cancellationToken) is { } tenant
+            ? TypedResults.Ok(tenant)
+            : Problem.NotFound("Tenant", $"there is no tenant '{tenantId}'");
 
     public static async Task<IResult> ListAsync(TenantStore tenants, CancellationToken cancellationToken) =>
         TypedResults.Ok(new TenantListResponse(await tenants.ListAsync(cancellationToken)));

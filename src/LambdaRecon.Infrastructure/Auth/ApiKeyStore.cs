@@ -93,6 +93,15 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
+    /// <summary>One key as the list shows it (never its secret), or null when there is no such key.</summary>
+    public async Task<ApiKeyInfo?> GetAsync(string keyId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM api_keys WHERE key_id = @key_id");
+        command.Parameters.AddWithValue("key_id", keyId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
     /// <summary>Every key of every tenant, newest first, revoked ones included, never a secret.</summary>
     public async Task<IReadOnlyList<ApiKeyInfo>> ListAsync(CancellationToken cancellationToken)
     {

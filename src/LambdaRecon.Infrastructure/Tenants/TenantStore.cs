@@ -41,6 +41,14 @@ public sealed partial class TenantStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    public async Task<Tenant?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, name, created_at FROM tenants WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
     public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT id, name, created_at FROM tenants ORDER BY id");

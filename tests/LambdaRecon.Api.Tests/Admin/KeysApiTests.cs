@@ -10,6 +10,28 @@ public sealed class KeysApiTests(ApiFixture api) : IClassFixture<ApiFixture>
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     [Fact]
+    public async Task The_location_of_a_created_key_or_tenant_answers_with_it_and_an_unknown_one_is_404()
+    {
+        using var admin = api.Client();
+        using var createdKey = await admin.PostAsync("/api/v1/admin/keys", Json($$"""{"client_id":"{{_client}}","scopes":["ledger:read"]}"""));
+        using var createdTenant = await admin.PostAsync("/api/v1/admin/tenants", Json($$"""{"tenant_id":"{{_client}}","name":"Location check"}"""));
+        var key = await ApiFixture.JsonAsync(createdKey);
+
+        using var keyAtLocation = await admin.GetAsync(createdKey.Headers.Location);
+        using var tenantAtLocation = await admin.GetAsync(createdTenant.Headers.Location);
+        using var unknownKey = await admin.GetAsync("/api/v1/admin/keys/no-such-key");
+        using var unknownTenant = await admin.GetAsync("/api/v1/admin/tenants/no-such-tenant");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (keyAtLocation.StatusCode, tenantAtLocation.StatusCode));
+        var keyBody = await ApiFixture.JsonAsync(keyAtLocation);
+        Assert.Equal(key.GetProperty("key_id").GetString(), keyBody.GetProperty("key_id").GetString());
+        Assert.False(keyBody.TryGetProperty("key", out _));
+        Assert.Equal(_client, (await ApiFixture.JsonAsync(tenantAtLocation)).GetProperty("tenant_id").GetString());
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (unknownKey.StatusCode, unknownTenant.StatusCode));
+        Assert.Equal("application/problem+json", unknownKey.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task A_created_key_works_at_once_is_listed_without_its_secret_and_stops_working_when_revoked()
     {
         using var admin = api.Client();
