@@ -28,6 +28,9 @@ public static class ReconciliationApi
         var api = app.MapGroup("/api/v1").WithTags("Reconciliation");
         api.MapPost("/statements", ImportStatementAsync).WithName("ImportStatement").RequireScope(ApiScopes.ReconciliationRun)
             .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404);
+        // The Location an imported statement answers with.
+        api.MapGet("/statements/{statementId:guid}", GetStatementAsync).WithName("GetStatement")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StoredStatement>().ProducesProblem(404);
         api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun);
         api.MapGet("/accounts/{accountId}/reconciliation-history", HistoryAsync).WithName("ReconciliationHistory")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
@@ -84,6 +87,11 @@ public static class ReconciliationApi
         var response = new StatementImportResponse(import.StatementId, account.Id, format, import.Lines, import.Imported, import.AlreadyImported);
         return import.AlreadyImported ? TypedResults.Ok(response) : TypedResults.Created($"{http.Request.PathBase}/api/v1/statements/{import.StatementId}", response);
     }
+
+    public static async Task<IResult> GetStatementAsync(Guid statementId, HttpContext http, StatementStore statements, CancellationToken cancellationToken) =>
+        await statements.GetAsync(http.Client().TenantId, statementId, cancellationToken) is { } statement
+            ? TypedResults.Ok(statement)
+            : Problem.NotFound("Statement", $"statement {statementId} does not exist");
 
     /// <summary>
     /// Reconciles one account now: its ledger against itself and against its statement lines not yet

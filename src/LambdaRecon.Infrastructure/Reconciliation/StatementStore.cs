@@ -8,9 +8,32 @@ namespace LambdaRecon.Infrastructure.Reconciliation;
 
 public sealed record StatementImport(Guid StatementId, int Lines, int Imported, bool AlreadyImported);
 
+/// <summary>A stored statement: its account, format, how many lines it held and how many of those are its own records.</summary>
+public sealed record StoredStatement(
+    Guid StatementId, string AccountId, string Format, int Lines, long Records, string FileSha256, string ImportedBy, DateTimeOffset ImportedAt);
+
 /// <summary>Stores parsed statements: all of a file's lines or none, and never a line twice.</summary>
 public sealed class StatementStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>A statement of the tenant's accounts; null for another tenant's, as for a missing one.</summary>
+    public async Task<StoredStatement?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT s.id, s.account_id, s.format, s.line_count,
+                   (SELECT count(*) FROM external_records r WHERE r.statement_id = s.id), s.file_sha256, s.imported_by, s.imported_at
+            FROM statements s JOIN accounts a ON a.id = s.account_id
+            WHERE s.id = @id AND a.tenant_id = @tenant
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new StoredStatement(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt64(4),
+                Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(5)), reader.GetString(6), reader.GetFieldValue<DateTimeOffset>(7))
+            : null;
+    }
+
     /// <param name="progress">Told how many lines have been copied so far, every <see cref="ProgressEvery"/> lines.</param>
     public async Task<StatementImport> ImportAsync(
         string accountId, string format, byte[] file, IReadOnlyList<StatementLine> lines, string importedBy, CancellationToken cancellationToken,

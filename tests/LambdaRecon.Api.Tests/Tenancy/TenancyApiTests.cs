@@ -225,12 +225,21 @@ public sealed class TenancyApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var missing = Guid.NewGuid();
         var adjust = """{"action":"adjust","note":"bank interest"}""";
 
+        using var ownStatement = await a.Client.GetAsync(imported.Headers.Location);
+        using var foreignStatement = await b.Client.GetAsync(imported.Headers.Location);
+        using var missingStatement = await b.Client.GetAsync($"/api/v1/statements/{missing}");
         using var foreignRun = await b.Client.GetAsync($"/api/v1/reconciliations/{runId}");
         using var missingRun = await b.Client.GetAsync($"/api/v1/reconciliations/{missing}");
         using var foreignResolve = await b.Client.PostAsync($"/api/v1/reconciliations/breaks/{breakId}/resolve", Json(adjust));
         using var missingResolve = await b.Client.PostAsync($"/api/v1/reconciliations/breaks/{missing}/resolve", Json(adjust));
 
         Assert.Equal(HttpStatusCode.Created, imported.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ownStatement.StatusCode);
+        var statement = await ApiFixture.JsonAsync(ownStatement);
+        Assert.Equal((a.Account, 2L), (statement.GetProperty("account_id").GetString(), statement.GetProperty("records").GetInt64()));
+        Assert.Equal(HttpStatusCode.NotFound, foreignStatement.StatusCode);
+        var statementId = imported.Headers.Location!.ToString().Split('/')[^1];
+        Assert.Equal(await ShapeAsync(missingStatement, missing.ToString()), await ShapeAsync(foreignStatement, statementId));
         Assert.Equal(HttpStatusCode.NotFound, foreignRun.StatusCode);
         Assert.Equal(await ShapeAsync(missingRun, missing.ToString()), await ShapeAsync(foreignRun, runId.ToString()));
         Assert.Equal(HttpStatusCode.NotFound, foreignResolve.StatusCode);
