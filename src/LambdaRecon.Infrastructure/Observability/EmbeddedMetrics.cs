@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace LambdaRecon.Infrastructure.Observability;
 
 /// <summary>A metric's values in one EMF document: one value, or several (each message's latency of a batch).</summary>
+// not money: metric values (counts, milliseconds) as CloudWatch takes them, doubles
 public sealed record Metric(string Name, string Unit, IReadOnlyList<double> Values)
 {
     public static Metric Count(string name, long count) => new(name, "Count", [count]);

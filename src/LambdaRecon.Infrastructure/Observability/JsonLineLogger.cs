@@ -146,7 +146,7 @@ public sealed class JsonLineLoggerProvider(Func<TextWriter> output) : ILoggerPro
                 case long number:
                     json.WriteNumberValue(number);
                     break;
-                case double number when double.IsFinite(number):
+                case double number when double.IsFinite(number): // not money: durations and latencies in log lines
                     json.WriteNumberValue(number);
                     break;
                 case DateTimeOffset time:

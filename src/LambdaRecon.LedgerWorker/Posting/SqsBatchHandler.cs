@@ -237,7 +237,7 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
         public int AlreadyFinal { get; set; }
 
         /// <summary>Accepted→decided, in ms, of each transaction this batch posted or FAILED.</summary>
-        public List<double> LatenciesMs { get; } = [];
+        public List<double> LatenciesMs { get; } = []; // not money: milliseconds
 
         public Dictionary<string, int> FailureCodes { get; } = new(StringComparer.Ordinal);
 
