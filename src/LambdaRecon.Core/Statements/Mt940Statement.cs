@@ -83,8 +83,9 @@ public static partial class Mt940Statement
         for (var text = reader.ReadLine(); text is not null; text = reader.ReadLine())
         {
             number++;
-            var line = text.TrimEnd();
-            if (line.StartsWith('{'))
+            // Trailing blanks are kept in a field's text: a bank wrapping :86: at 65 characters may end a line with a word's space.
+            var raw = text;
+            if (raw.StartsWith('{'))
             {
                 // "{1:F01…}{2:I940…}{4:" opens a message; what follows "{4:" on the same line is its first line.
                 if (!Close(out error))
@@ -92,10 +93,11 @@ public static partial class Mt940Statement
                     return false;
                 }
 
-                var at = line.IndexOf("{4:", StringComparison.Ordinal);
-                line = at < 0 ? "" : line[(at + 3)..].Trim();
+                var at = raw.IndexOf("{4:", StringComparison.Ordinal);
+                raw = at < 0 ? "" : raw[(at + 3)..].TrimStart();
             }
 
+            var line = raw.TrimEnd();
             if (line.Length == 0)
             {
                 continue;
@@ -144,7 +146,7 @@ public static partial class Mt940Statement
                     return false;
                 }
 
-                fields.Add(new Field(tag, number, [match.Groups[2].Value]));
+                fields.Add(new Field(tag, number, [raw[(match.Groups[2].Index)..]]));
                 continue;
             }
 
@@ -167,7 +169,7 @@ public static partial class Mt940Statement
                 return false;
             }
 
-            last.Lines.Add(text.TrimEnd('\r', '\n'));
+            last.Lines.Add(raw);
         }
 
         if (!Close(out error))
@@ -359,9 +361,14 @@ public static partial class Mt940Statement
         line = null;
         var text = field.Lines[0].Trim();
         string Bad(string what) => $":61: '{Clip(text)}' has {what}";
-        if (text.Length < 6 || !TryDate(text.AsSpan(0, 6), field, out var valueDate, out error))
+        if (text.Length < 6)
         {
             error = new StatementError(field.Line, null, Bad("no value date (YYMMDD)"));
+            return false;
+        }
+
+        if (!TryDate(text.AsSpan(0, 6), field, out var valueDate, out error))
+        {
             return false;
         }
 
