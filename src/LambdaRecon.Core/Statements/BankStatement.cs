@@ -20,14 +20,7 @@ public sealed record BankStatement(
     StatementBalance? Opening,
     StatementBalance? Closing,
     bool IsInterim,
-    IReadOnlyList<StatementLine> Lines)
-{
-    /// <summary>How errors name the statement: its reference, account and number as the bank wrote them.</summary>
-    public string Name => Describe(Reference, Account.AsWritten, Number);
-
-    internal static string Describe(string reference, string? account, string? number) =>
-        $"statement '{reference}'" + (account is null ? "" : $" of account {account}") + (number is null ? "" : $" no. {number}");
-}
+    IReadOnlyList<StatementLine> Lines);
 
 /// <summary>
 /// The account a statement is for. <paramref name="Id"/> is the account without the bank part or a

@@ -194,7 +194,7 @@ public static partial class Mt940Statement
         var reference = start.Lines[0].Trim();
         var account = Single(fields, "25");
         var numberField = Single(fields, "28C") ?? Single(fields, "28");
-        var name = BankStatement.Describe(reference, account?.Lines[0].Trim(), numberField?.Lines[0].Trim());
+        var name = Describe(reference, account?.Lines[0].Trim(), numberField?.Lines[0].Trim());
 
         foreach (var group in fields.GroupBy(f => f.Tag[..2]).Where(g => g.Key is "20" or "25" or "28" or "60" or "62" && g.Count() > 1))
         {
@@ -284,6 +284,10 @@ public static partial class Mt940Statement
         error = null;
         return true;
     }
+
+    /// <summary>How errors name a statement: its reference, account and number as the bank wrote them.</summary>
+    private static string Describe(string reference, string? account, string? number) =>
+        $"statement '{reference}'" + (account is null ? "" : $" of account {account}") + (number is null ? "" : $" no. {number}");
 
     private static Field? Single(List<Field> fields, string tag) => fields.FirstOrDefault(f => f.Tag == tag);
 
@@ -554,7 +558,9 @@ public static partial class Mt940Statement
             return null;
         }
 
-        var cleaned = Blanks().Replace(text, " ").Trim();
+        // Most values need nothing done: the regular expression only runs on those that do.
+        var plain = text.Length > 0 && text[0] != ' ' && text[^1] != ' ' && !text.Contains("  ", StringComparison.Ordinal) && !text.Any(c => c != ' ' && char.IsWhiteSpace(c));
+        var cleaned = plain ? text : Blanks().Replace(text, " ").Trim();
         return cleaned.Length == 0 ? null : cleaned;
     }
 
