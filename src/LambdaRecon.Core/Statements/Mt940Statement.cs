@@ -35,9 +35,6 @@ public static partial class Mt940Statement
     private static readonly HashSet<string> Keywords =
         ["TRTP", "EREF", "PREF", "MARF", "CSID", "CNTP", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "NAME", "IBAN", "BIC", "ID", "ADDR", "REMI", "PURP", "RTRN", "SVCL", "ISDT", "FX", "TRCD", "SUM", "CREF", "BUSP", "ACCW", "CNTR"];
 
-    [GeneratedRegex(@"^:(\d{2}[A-Z]?):(.*)$", RegexOptions.CultureInvariant)]
-    private static partial Regex TagLine();
-
     [GeneratedRegex(@"^[A-Z0-9]{1,12}$", RegexOptions.CultureInvariant)]
     private static partial Regex HeaderLine();
 
@@ -117,14 +114,14 @@ public static partial class Mt940Statement
             if (line[0] == ':')
             {
                 // A SWIFT field line may not start with ':', so this is a tag, well formed or not.
-                var match = TagLine().Match(line);
-                if (!match.Success)
+                var close = line.IndexOf(':', 1);
+                if (close is < 3 or > 4 || !char.IsAsciiDigit(line[1]) || !char.IsAsciiDigit(line[2]) || (close == 4 && !char.IsAsciiLetterUpper(line[3])))
                 {
                     error = new StatementError(number, null, $"'{Clip(line)}' is not a well-formed tag such as :61:");
                     return false;
                 }
 
-                var tag = match.Groups[1].Value;
+                var tag = line[1..close];
                 if (!Tags.Contains(tag))
                 {
                     error = new StatementError(number, null, $"unknown tag :{tag}: in an MT940/MT942 statement");
@@ -146,7 +143,7 @@ public static partial class Mt940Statement
                     return false;
                 }
 
-                fields.Add(new Field(tag, number, [raw[(match.Groups[2].Index)..]]));
+                fields.Add(new Field(tag, number, [raw[(close + 1)..]]));
                 continue;
             }
 
@@ -446,7 +443,7 @@ public static partial class Mt940Statement
         string id;
         int firstLine;
         var unique = bankReference is null
-            ? ids.TryTakeHashed(string.Join('|', currency.Code, valueDate.ToString("O", CultureInfo.InvariantCulture), bookingDate.ToString("O", CultureInfo.InvariantCulture),
+            ? ids.TryTakeHashed(string.Join('|', currency.Code, valueDate.DayNumber, bookingDate.DayNumber,
                 amount.Minor, reversal ? "R" : "", type, customerReference, info.EndToEndId, reference, info.Counterparty, description), field.Line, out id, out firstLine)
             : ids.TryTake(id = bankReference, field.Line, out firstLine);
         if (!unique)
@@ -468,9 +465,9 @@ public static partial class Mt940Statement
     {
         date = default;
         var found = false;
-        foreach (var year in (int[])[valueDate.Year - 1, valueDate.Year, valueDate.Year + 1])
+        for (var year = valueDate.Year - 1; year <= valueDate.Year + 1; year++)
         {
-            if (DateOnly.TryParseExact($"{year:D4}{mmdd:D4}", "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var candidate)
+            if (TryMake(year, mmdd / 100, mmdd % 100, out var candidate)
                 && (!found || Math.Abs(candidate.DayNumber - valueDate.DayNumber) < Math.Abs(date.DayNumber - valueDate.DayNumber)))
             {
                 (date, found) = (candidate, true);
@@ -485,14 +482,21 @@ public static partial class Mt940Statement
     {
         date = default;
         error = null;
-        if (text.Length == 6 && int.TryParse(text[..2], NumberStyles.None, CultureInfo.InvariantCulture, out var yy)
-            && DateOnly.TryParseExact($"{(yy < 80 ? 2000 + yy : 1900 + yy)}{text[2..]}", "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+        if (text.Length == 6 && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var yymmdd)
+            && TryMake(yymmdd / 10000 < 80 ? 2000 + (yymmdd / 10000) : 1900 + (yymmdd / 10000), yymmdd / 100 % 100, yymmdd % 100, out date))
         {
             return true;
         }
 
         error = new StatementError(field.Line, null, $":{field.Tag}: '{text}' is not a date (YYMMDD)");
         return false;
+    }
+
+    private static bool TryMake(int year, int month, int day, out DateOnly date)
+    {
+        var valid = year is >= 1 and <= 9999 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month);
+        date = valid ? new DateOnly(year, month, day) : default;
+        return valid;
     }
 
     private static bool TryCurrency(string code, Field field, out Currency currency, out StatementError? error)
