@@ -638,16 +638,17 @@ public static partial class Mt940Statement
         /// <summary>"166?00SEPA-UEBERWEISUNG?20EREF+E2E-1?21SVWZ+Invoice 1?32Acme GmbH".</summary>
         private static Information Subfields(string text)
         {
-            var parts = new SortedDictionary<int, string>();
+            // Subfield ?NN's text, by NN; a repeated subfield keeps its last text.
+            var parts = new string?[100];
             var matches = Subfield().Matches(text);
             for (var i = 0; i < matches.Count; i++)
             {
                 var from = matches[i].Index + 3;
                 var to = i + 1 < matches.Count ? matches[i + 1].Index : text.Length;
-                parts[int.Parse(matches[i].Groups[1].Value, CultureInfo.InvariantCulture)] = text[from..to];
+                parts[((text[from - 2] - '0') * 10) + (text[from - 1] - '0')] = text[from..to];
             }
 
-            string Join(int first, int last) => string.Concat(parts.Where(p => p.Key >= first && p.Key <= last).Select(p => p.Value));
+            string Join(int first, int last) => string.Concat(parts.AsSpan(first, last - first + 1));
 
             var remittance = Join(20, 29);
             string? endToEnd = null;
@@ -672,7 +673,7 @@ public static partial class Mt940Statement
                 qualifiers.Count > 0 ? purpose : Clean(remittance),
                 endToEnd is "NOTPROVIDED" ? null : endToEnd,
                 Clean(Join(32, 33)),
-                Clean(parts.GetValueOrDefault(0)));
+                Clean(parts[0]));
         }
     }
 
