@@ -17,6 +17,10 @@ namespace LambdaRecon.Core.Statements;
 /// provider kept and what reaches the bank.
 /// </param>
 /// <param name="ValueDate">The value date; the booking date when the statement gives none.</param>
+/// <param name="IsReversal">
+/// The bank undid an earlier movement (MT940 RC/RD): the amount is still signed as booked (a reversed
+/// credit is negative), and the mark says it is no ordinary debit or credit.
+/// </param>
 public sealed record StatementLine(
     string LineId,
     int SourceLine,
@@ -28,7 +32,8 @@ public sealed record StatementLine(
     string? Counterparty,
     string? Description,
     Money? Fee = null,
-    Money? Net = null)
+    Money? Net = null,
+    bool IsReversal = false)
 {
     /// <summary>
     /// The most characters a line id, reference or end-to-end id may hold. Ids are keys of the
