@@ -51,9 +51,10 @@ internal static class ImportStatementCommand
     {
         var clock = Stopwatch.StartNew();
         var parsing = begin($"parsing {Path.GetFileName(file)} ({content.Length / 1024.0 / 1024.0:0.0} MiB)", null);
-        IReadOnlyList<StatementLine> lines = [];
+        IReadOnlyList<BankStatement> statements = [];
         StatementError? error = null;
-        var parsed = await Task.Run(() => StatementFile.TryParse(content, format, mapping, out lines, out error));
+        var parsed = await Task.Run(() => StatementFile.TryParse(content, format, mapping, out statements, out format, out error));
+        IReadOnlyList<StatementLine> lines = [.. statements.SelectMany(s => s.Lines)];
         var parseTime = clock.Elapsed;
         parsing.Done();
         if (!parsed)

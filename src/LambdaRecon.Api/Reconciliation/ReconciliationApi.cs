@@ -51,9 +51,10 @@ public static class ReconciliationApi
                 : AccountsApi.UnknownAccount(accountId);
         }
 
-        if (format is null || !StatementFile.Formats.Contains(format, StringComparer.OrdinalIgnoreCase))
+        format ??= "auto";
+        if (!StatementFile.Formats.Contains(format, StringComparer.OrdinalIgnoreCase))
         {
-            return Problem.Validation("format", "the query parameter format must be csv or camt053");
+            return Problem.Validation("format", $"unknown format '{format}': use {string.Join(", ", StatementFile.Formats)}");
         }
 
         if (mapping is not null && CsvMapping.Named(mapping) is null)
@@ -67,13 +68,14 @@ public static class ReconciliationApi
             return unreadable;
         }
 
-        if (!StatementFile.TryParse(content, format, mapping, out var lines, out var error, cancellationToken))
+        if (!StatementFile.TryParse(content, format, mapping, out var parsed, out format, out var error, cancellationToken))
         {
             var at = error!.Element ?? (error.Line == 0 ? "file" : $"line {error.Line}");
             return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error.ToString(),
                 at, new Dictionary<string, object?> { ["line"] = error.Line, ["element"] = error.Element });
         }
 
+        StatementLine[] lines = [.. parsed.SelectMany(s => s.Lines)];
         var foreign = lines.FirstOrDefault(l => l.Amount.Currency.Code != account.Currency);
         if (foreign is not null)
         {

@@ -4,21 +4,6 @@ using LambdaRecon.Core.Monetary;
 
 namespace LambdaRecon.Core.Statements;
 
-/// <summary>One account of a BAI2 file: its 03 record's identity and balances, and its 16 records as lines.</summary>
-/// <param name="AccountNumber">The customer account number as the bank wrote it in the 03 record.</param>
-/// <param name="AsOfDate">The group's as-of date (02 record): the booking date of every line.</param>
-/// <param name="SourceLine">The line of the account's 03 record.</param>
-/// <param name="OpeningLedger">Status code 010, when the bank reported it.</param>
-/// <param name="ClosingLedger">Status code 015, when the bank reported it.</param>
-public sealed record Bai2Account(
-    string AccountNumber,
-    Currency Currency,
-    DateOnly AsOfDate,
-    int SourceLine,
-    Money? OpeningLedger,
-    Money? ClosingLedger,
-    IReadOnlyList<StatementLine> Lines);
-
 /// <summary>
 /// Reads a BAI2 cash management file (BAI Version 2): 01 file header, 02 group header, 03 account,
 /// 16 transaction detail, 88 continuation, 49 account trailer, 98 group trailer, 99 file trailer.
@@ -49,7 +34,7 @@ public static class Bai2Statement
 
     /// <summary>Parses the whole file: every account with its lines, or the first fault.</summary>
     /// <exception cref="OperationCanceledException">The caller gave up.</exception>
-    public static bool TryParse(TextReader reader, out IReadOnlyList<Bai2Account> accounts, out StatementError? error, CancellationToken cancellationToken = default)
+    public static bool TryParse(TextReader reader, out IReadOnlyList<BankStatement> accounts, out StatementError? error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         accounts = [];
@@ -225,7 +210,7 @@ public static class Bai2Statement
         private List<StatementLine> _lines = [];
         private LineIds _ids = new();
 
-        public List<Bai2Account> Accounts { get; } = [];
+        public List<BankStatement> Accounts { get; } = [];
 
         public StatementError? Take(Record record)
         {
@@ -467,7 +452,11 @@ public static class Bai2Statement
                     + $"{(opening + lines).ToDecimalString()}, but the closing ledger is {closing.ToDecimalString()} (difference {(closing - opening - lines).ToDecimalString()})";
             }
 
-            Accounts.Add(new Bai2Account(_accountNumber, _currency, _asOf, _accountLine, _opening, _closing, _lines));
+            // A BAI2 account is a statement of the as-of date: its ledger balances are those of that day.
+            Accounts.Add(new BankStatement(
+                _accountLine, null, new StatementAccount(_accountNumber, null, _accountNumber, "OTHER"), _asOf.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                _currency, _opening is { } open ? new StatementBalance(open, _asOf, true) : null,
+                _closing is { } close ? new StatementBalance(close, _asOf, true) : null, IsInterim: false, _lines));
             _groupTotal = checked(_groupTotal + total);
             _groupAccounts++;
             _expect = Expect.AccountOrGroupTrailer;

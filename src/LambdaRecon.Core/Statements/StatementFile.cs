@@ -7,25 +7,35 @@ namespace LambdaRecon.Core.Statements;
 /// <summary>Chooses the parser for a statement file by its format name, as the API and the CLI receive it.</summary>
 public static class StatementFile
 {
-    public static readonly string[] Formats = ["csv", "camt053"];
+    /// <summary>The format names a caller may give; "auto", the default, tells them apart by content.</summary>
+    public static readonly string[] Formats = ["auto", "csv", "camt053", "mt940", "mt942", "bai2"];
 
     /// <summary>
-    /// Parses a whole file: "csv" with a named mapping (generic when none is given) or "camt053".
-    /// Unknown formats and mappings are an error like any fault of the file, and so is a file without a
-    /// single line: a header-only export is a failed export, and recording it would hide that.
+    /// Parses a whole file into its statements: "csv" with a named mapping (generic when none is given),
+    /// "camt053", "mt940"/"mt942" (one reader: a file may mix both), "bai2", or "auto" (see
+    /// <see cref="Detect"/>). Unknown formats and mappings are an error like any fault of the file, and so
+    /// is a file without a single line: a header-only export is a failed export, and recording it would
+    /// hide that.
     /// </summary>
+    /// <param name="detected">The format the file was read as (the given one, or what "auto" found).</param>
     /// <exception cref="OperationCanceledException">The caller gave up (the client left, the host is stopping).</exception>
     public static bool TryParse(
-        byte[] content, string format, string? mapping, out IReadOnlyList<StatementLine> lines, out StatementError? error,
-        CancellationToken cancellationToken = default)
+        byte[] content, string format, string? mapping, out IReadOnlyList<BankStatement> statements, out string detected,
+        out StatementError? error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(format);
-        lines = [];
-        bool parsed;
-        switch (format.ToUpperInvariant())
+        statements = [];
+        detected = format.ToLowerInvariant();
+        if (detected == "auto")
         {
-            case "CSV":
+            detected = Detect(content);
+        }
+
+        bool parsed;
+        switch (detected)
+        {
+            case "csv":
                 var csvMapping = CsvMapping.Named(mapping ?? "generic");
                 if (csvMapping is null)
                 {
@@ -41,32 +51,110 @@ public static class StatementFile
 
                 using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
                 {
-                    parsed = CsvStatement.TryParse(reader, csvMapping, out lines, out error, cancellationToken);
+                    parsed = CsvStatement.TryParse(reader, csvMapping, out var lines, out error, cancellationToken);
+                    statements = parsed ? [Unidentified(lines)] : [];
                 }
 
                 break;
 
-            case "CAMT053":
+            case "camt053":
                 using (var stream = new MemoryStream(content))
                 {
-                    parsed = Camt053Statement.TryParse(stream, out lines, out error, cancellationToken);
+                    parsed = Camt053Statement.TryParse(stream, out var lines, out error, cancellationToken);
+                    statements = parsed ? [Unidentified(lines)] : [];
+                }
+
+                break;
+
+            case "mt940" or "mt942":
+                if (NotText(content) is { } mtFault)
+                {
+                    error = mtFault;
+                    return false;
+                }
+
+                using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
+                {
+                    parsed = Mt940Statement.TryParse(reader, out statements, out error, cancellationToken);
+                }
+
+                break;
+
+            case "bai2":
+                if (NotText(content) is { } baiFault)
+                {
+                    error = baiFault;
+                    return false;
+                }
+
+                using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
+                {
+                    parsed = Bai2Statement.TryParse(reader, out statements, out error, cancellationToken);
                 }
 
                 break;
 
             default:
-                error = new StatementError(0, null, $"unknown format '{format}': use {string.Join(" or ", Formats)}");
+                error = new StatementError(0, null, $"unknown format '{format}': use {string.Join(", ", Formats)}");
                 return false;
         }
 
-        if (parsed && lines.Count == 0)
+        if (parsed && statements.All(s => s.Lines.Count == 0))
         {
             error = new StatementError(0, null, "the statement has no booked line: nothing to reconcile, so nothing is recorded");
+            statements = [];
             return false;
         }
 
         return parsed;
     }
+
+    /// <summary>
+    /// Tells the formats apart by their first characters, after a byte order mark and blank space:
+    /// XML ("&lt;") is camt; "01," a BAI2 file header; an MT940 file starts with a SWIFT block ("{1:"),
+    /// a tag (":20:"), Rabobank's ":940:" or a short header line before its first tag; anything else is
+    /// read as CSV, whose own errors then name what is wrong.
+    /// </summary>
+    public static string Detect(ReadOnlySpan<byte> content)
+    {
+        if (content.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            content = content[3..];
+        }
+
+        content = content.TrimStart(" \t\r\n"u8);
+        if (content.StartsWith("<"u8))
+        {
+            return "camt053";
+        }
+
+        if (content.StartsWith("01,"u8))
+        {
+            return "bai2";
+        }
+
+        if (content.StartsWith("{1:"u8) || content.StartsWith(":20:"u8) || content.StartsWith(":940:"u8))
+        {
+            return "mt940";
+        }
+
+        // Some banks put a line such as "ABNANL2A" or "0000 01INGBNL2AXXXX00001" before the first tag.
+        var firstLineEnd = content.IndexOfAny("\r\n"u8);
+        if (firstLineEnd is > 0 and <= 40)
+        {
+            var rest = content[firstLineEnd..].TrimStart("\r\n"u8);
+            if (rest.StartsWith(":20:"u8) || rest.StartsWith("{1:"u8))
+            {
+                return "mt940";
+            }
+        }
+
+        return "csv";
+    }
+
+    /// <summary>A file that does not say which account it is for: one statement of all its lines.</summary>
+    private static BankStatement Unidentified(IReadOnlyList<StatementLine> lines) =>
+        new(1, null, null, null, null, null, null, IsInterim: false, lines);
 
     /// <summary>
     /// A CSV statement is UTF-8 text (a byte order mark is allowed): bytes that are not UTF-8 would be

@@ -21,6 +21,17 @@ namespace LambdaRecon.Core.Statements;
 /// The bank undid an earlier movement (MT940 RC/RD): the amount is still signed as booked (a reversed
 /// credit is negative), and the mark says it is no ordinary debit or credit.
 /// </param>
+/// <param name="EntryRef">
+/// The bank's reference of the entry this line belongs to: set on each payment of a batch entry (camt
+/// TxDtls) and on the lines of a camt.054 notification, which detail a batch booked on a camt.053.
+/// </param>
+/// <param name="BatchCount">
+/// On a batch entry booked as one line because the statement gives none of its payments: how many it
+/// holds (camt NbOfTxs). Its payments may come in a camt.054 whose lines carry this line's EntryRef.
+/// 0 for every other line.
+/// </param>
+/// <param name="PayoutId">The provider's payout or settlement the line was paid out in (Stripe automatic_payout_id).</param>
+/// <param name="Category">The provider's kind of line as it names it (Stripe reporting_category: charge, refund, payout…).</param>
 public sealed record StatementLine(
     string LineId,
     int SourceLine,
@@ -33,7 +44,11 @@ public sealed record StatementLine(
     string? Description,
     Money? Fee = null,
     Money? Net = null,
-    bool IsReversal = false)
+    bool IsReversal = false,
+    string? EntryRef = null,
+    int BatchCount = 0,
+    string? PayoutId = null,
+    string? Category = null)
 {
     /// <summary>
     /// The most characters a line id, reference or end-to-end id may hold. Ids are keys of the

@@ -17,7 +17,7 @@ public class Bai2StatementTests
     private static string Fixture() =>
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Statements", "Fixtures", "bai2-two-accounts.bai"));
 
-    private static IReadOnlyList<Bai2Account> Parse(string text)
+    private static IReadOnlyList<BankStatement> Parse(string text)
     {
         Assert.True(Bai2Statement.TryParse(new StringReader(text), out var accounts, out var error), error?.ToString());
         return accounts;
@@ -43,11 +43,11 @@ public class Bai2StatementTests
     {
         var accounts = Parse(Fixture());
 
-        Assert.Equal(["0975312468", "5550001111"], accounts.Select(a => a.AccountNumber));
+        Assert.Equal(["0975312468", "5550001111"], accounts.Select(a => a.Account!.Id));
         var (usd, jpy) = (accounts[0], accounts[1]);
-        Assert.Equal((Usd, new DateOnly(2025, 3, 2), 3), (usd.Currency, usd.AsOfDate, usd.SourceLine));
-        Assert.Equal((new Money(500000, Usd), new Money(423750, Usd)), (usd.OpeningLedger!.Value, usd.ClosingLedger!.Value));
-        Assert.Equal((new Money(-25000, Jpy), new Money(75000, Jpy)), (jpy.OpeningLedger!.Value, jpy.ClosingLedger!.Value));
+        Assert.Equal((Usd, new DateOnly(2025, 3, 2), 3), (usd.Currency, usd.Closing!.Value.Date, usd.SourceLine));
+        Assert.Equal((new Money(500000, Usd), new Money(423750, Usd)), (usd.Opening!.Value.Amount, usd.Closing!.Value.Amount));
+        Assert.Equal((new Money(-25000, Jpy), new Money(75000, Jpy)), (jpy.Opening!.Value.Amount, jpy.Closing!.Value.Amount));
     }
 
     [Fact]

@@ -127,9 +127,9 @@ public class Mt940StatementTests
         var statements = ParseFixture("mt940-multi.sta");
 
         Assert.Equal(["STMT-2024-12-31", "STMT-2025-01-01", "STMT-USD"], statements.Select(s => s.Reference));
-        Assert.Equal(("10020030", "1234567890", "OTHER"), (statements[0].Account.Bank, statements[0].Account.Id, statements[0].Account.Scheme));
-        Assert.Equal("9999999999", statements[2].Account.Id);
-        Assert.Equal(["EUR", "EUR", "USD"], statements.Select(s => s.Currency.Code));
+        Assert.Equal(("10020030", "1234567890", "OTHER"), (statements[0].Account!.Bank, statements[0].Account!.Id, statements[0].Account!.Scheme));
+        Assert.Equal("9999999999", statements[2].Account!.Id);
+        Assert.Equal(["EUR", "EUR", "USD"], statements.Select(s => s.Currency!.Value.Code));
         Assert.Equal((0L, false), (statements[2].Opening!.Value.Amount.Minor, statements[2].Opening!.Value.IsFinal));
         Assert.Equal(1, Assert.Single(statements[2].Lines).Amount.Minor);
     }
@@ -166,7 +166,7 @@ public class Mt940StatementTests
         Assert.True(report.IsInterim);
         Assert.Null(report.Opening);
         Assert.Null(report.Closing);
-        Assert.Equal(("EUR", "IBAN", "NL20INGB0001234567"), (report.Currency.Code, report.Account.Scheme, report.Account.Id));
+        Assert.Equal(("EUR", "IBAN", "NL20INGB0001234567"), (report.Currency!.Value.Code, report.Account!.Scheme, report.Account!.Id));
         Assert.Equal([30000, -2550], report.Lines.Select(l => l.Amount.Minor));
         Assert.Equal(("INTRA-1", "E2E-9", "Globex", "PO 9"), (report.Lines[0].LineId, report.Lines[0].EndToEndId, report.Lines[0].Counterparty, report.Lines[0].Reference));
         Assert.Equal("Bank charges March", report.Lines[1].Description);

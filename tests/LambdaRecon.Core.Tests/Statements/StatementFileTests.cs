@@ -10,8 +10,8 @@ public class StatementFileTests
 
     private static StatementError Refused(byte[] content, string format = "csv")
     {
-        Assert.False(StatementFile.TryParse(content, format, null, out var lines, out var error));
-        Assert.Empty(lines);
+        Assert.False(StatementFile.TryParse(content, format, null, out var statements, out _, out var error));
+        Assert.Empty(statements);
         return error!;
     }
 
@@ -23,7 +23,7 @@ public class StatementFileTests
     [Fact]
     public void A_camt053_file_nested_deeper_than_64_is_refused_naming_the_element()
     {
-        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(Deep(60).Replace("</Stmt>", Entry + "</Stmt>", StringComparison.Ordinal)), "camt053", null, out _, out var fine), fine?.ToString());
+        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(Deep(60).Replace("</Stmt>", Entry + "</Stmt>", StringComparison.Ordinal)), "camt053", null, out _, out _, out var fine), fine?.ToString());
 
         var error = Refused(Deep(1_000_000), "camt053");
 
@@ -62,8 +62,8 @@ public class StatementFileTests
         var csv = Encoding.UTF8.GetBytes(Header + "2025-03-03,1.00,EUR,a,\n");
         var camt = Encoding.UTF8.GetBytes("<Document><BkToCstmrStmt><Stmt>" + Entry + "</Stmt></BkToCstmrStmt></Document>");
 
-        Assert.Throws<OperationCanceledException>(() => StatementFile.TryParse(csv, "csv", null, out _, out _, cancelled.Token));
-        Assert.Throws<OperationCanceledException>(() => StatementFile.TryParse(camt, "camt053", null, out _, out _, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => StatementFile.TryParse(csv, "csv", null, out _, out _, out _, cancelled.Token));
+        Assert.Throws<OperationCanceledException>(() => StatementFile.TryParse(camt, "camt053", null, out _, out _, out _, cancelled.Token));
     }
 
     [Theory]
@@ -106,8 +106,8 @@ public class StatementFileTests
     [Fact]
     public void A_utf8_byte_order_mark_is_allowed_and_a_utf16_file_is_refused()
     {
-        Assert.True(StatementFile.TryParse([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Header + "2025-03-03,1.00,EUR,a,\n")], "csv", null, out var lines, out var error), error?.ToString());
-        Assert.Single(lines);
+        Assert.True(StatementFile.TryParse([0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Header + "2025-03-03,1.00,EUR,a,\n")], "csv", null, out var statements, out _, out var error), error?.ToString());
+        Assert.Single(Assert.Single(statements).Lines);
 
         Assert.Equal(1, Refused([0xFF, 0xFE, .. Encoding.Unicode.GetBytes(Header + "2025-03-03,1.00,EUR,a,\n")]).Line);
     }
@@ -121,7 +121,7 @@ public class StatementFileTests
             ? $"2025-03-03,1.00,EUR,{new string('i', length)},\n"
             : $"2025-03-03,1.00,EUR,a,{new string('r', length)}\n";
 
-        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(Header + Row(512)), "csv", null, out _, out var fine), fine?.ToString());
+        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(Header + Row(512)), "csv", null, out _, out _, out var fine), fine?.ToString());
         var error = Refused(Header + Row(513));
 
         Assert.Equal(2, error.Line);
