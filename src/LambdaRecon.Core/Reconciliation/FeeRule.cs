@@ -9,7 +9,11 @@ namespace LambdaRecon.Core.Reconciliation;
 /// <param name="Target">The single item's magnitude.</param>
 /// <param name="MembersAreLedger">Members are ledger items (the allowance is on their total) or statement lines (on the target).</param>
 /// <param name="Credit">The direction of the flow: whether a larger ledger magnitude means a larger fee.</param>
-internal readonly record struct FeeRule(Int128 Target, bool MembersAreLedger, bool Credit, FeeTolerance Tolerance)
+/// <param name="OwnCharges">
+/// The charges the single line itself states (<see cref="Statements.StatementLine.Fee"/>): a fee of exactly
+/// that much is no guess, so the allowance is never below it.
+/// </param>
+internal readonly record struct FeeRule(Int128 Target, bool MembersAreLedger, bool Credit, FeeTolerance Tolerance, Int128 OwnCharges = default)
 {
     /// <summary>Whether the fee grows with the members' total (else it shrinks).</summary>
     private bool Grows => MembersAreLedger == Credit;
@@ -30,5 +34,5 @@ internal readonly record struct FeeRule(Int128 Target, bool MembersAreLedger, bo
     /// <summary>Even the largest total still reachable is short of any fit.</summary>
     public bool CannotReach(Int128 largest) => Grows ? largest < Target : Target - largest > Allowance(largest);
 
-    private Int128 Allowance(Int128 total) => Tolerance.AllowanceFor(MembersAreLedger ? total : Target);
+    private Int128 Allowance(Int128 total) => Int128.Max(OwnCharges, Tolerance.AllowanceFor(MembersAreLedger ? total : Target));
 }

@@ -39,7 +39,7 @@ internal static class GroupRule
         var pool = new List<Member>();
         for (var rank = 0; rank < members.Length; rank++)
         {
-            if (!memberUsed[rank] && members[rank].Amount != 0)
+            if (!memberUsed[rank] && members[rank].Amount != 0 && (membersAreLedger || !run.External[rank].IsReversal))
             {
                 var slot = members[rank];
                 pool.Add(new Member(slot.Currency, Math.Sign(slot.Amount), slot.Day, rank, Int128.Abs(slot.Amount)));
@@ -58,7 +58,7 @@ internal static class GroupRule
         foreach (var single in singleOrder)
         {
             var target = singles[single];
-            if (singleUsed[single] || target.Amount == 0)
+            if (singleUsed[single] || target.Amount == 0 || (membersAreLedger && run.External[single].IsReversal))
             {
                 continue;
             }
@@ -96,50 +96,74 @@ internal static class GroupRule
                 count++;
             }
 
-            var rule = new FeeRule(Int128.Abs(target.Amount), membersAreLedger, Credit: sign > 0, run.Options.FeeTolerance);
+            var ownCharges = membersAreLedger ? Int128.Abs(run.External[single].Fee?.Minor ?? 0) : 0;
+            var rule = new FeeRule(Int128.Abs(target.Amount), membersAreLedger, Credit: sign > 0, run.Options.FeeTolerance, ownCharges);
+            var another = false;
             if (count < 2
-                || (!GroupSearch.TryDays(prefix, days, count, rule, out var found)
-                    && (count > GroupSearch.MaxSubsetCandidates || !GroupSearch.TrySubset(magnitudes.AsSpan(0, count), rule, out found))))
+                || (!GroupSearch.TryDays(prefix, days, count, rule, out var found, out another)
+                    && (count > GroupSearch.MaxSubsetCandidates || !GroupSearch.TrySubset(magnitudes.AsSpan(0, count), rule, out found, out another))))
             {
                 continue;
             }
 
-            singleUsed[single] = true;
             var ranks = new int[found.Members.Length];
             for (var i = 0; i < ranks.Length; i++)
             {
-                var taken = positions[found.Members[i]];
-                free.Take(taken);
-                ranks[i] = sorted[taken].Rank;
-                memberUsed[ranks[i]] = true;
+                ranks[i] = sorted[positions[found.Members[i]]].Rank;
             }
 
-            run.Groups.Add(Describe(run, single, ranks, membersAreLedger, found));
+            foreach (var member in found.Members)
+            {
+                free.Take(positions[member]);
+            }
+
+            var candidate = Describe(run, single, ranks, membersAreLedger, found, ownCharges);
+            if (another || !run.Automatic(candidate.Confidence))
+            {
+                int[] one = [single];
+                run.Suggest([candidate], membersAreLedger ? ranks : one, membersAreLedger ? one : ranks);
+                continue;
+            }
+
+            singleUsed[single] = true;
+            foreach (var rank in ranks)
+            {
+                memberUsed[rank] = true;
+            }
+
+            run.Groups.Add(new MatchedGroup(candidate.Internal, candidate.External, candidate.Fee, candidate.Rule, candidate.Confidence));
         }
     }
 
-    private static MatchedGroup Describe(MatchRun run, int single, int[] memberRanks, bool membersAreLedger, GroupSearch.Found found)
+    /// <summary>
+    /// Confidence 50 when the totals are equal or differ by exactly the line's own charges, else 20–40,
+    /// less as the fee nears the allowance: under the default auto-match threshold, since a fee that only
+    /// fits the allowance is a guess.
+    /// </summary>
+    private static MatchCandidate Describe(MatchRun run, int single, int[] memberRanks, bool membersAreLedger, GroupSearch.Found found, Int128 ownCharges)
     {
         var fee = (long)found.Fee;
-        var confidence = found.Allowance == 0 ? 50 : 30 + (int)(20 * (found.Allowance - found.Fee) / found.Allowance);
+        var confidence = found.Allowance == 0 || found.Fee == 0 || found.Fee == ownCharges
+            ? 50
+            : 20 + (int)(20 * (found.Allowance - found.Fee) / found.Allowance);
         if (membersAreLedger)
         {
             var line = run.External[single];
-            return new MatchedGroup(
+            return new MatchCandidate(
                 Array.ConvertAll(memberRanks, rank => run.Internal[rank]),
                 [line],
-                new Money(fee, line.Amount.Currency),
                 MatchRule.ManyInternalToOneExternal,
-                confidence);
+                confidence,
+                new Money(fee, line.Amount.Currency));
         }
 
         var item = run.Internal[single];
-        return new MatchedGroup(
+        return new MatchCandidate(
             [item],
             Array.ConvertAll(memberRanks, rank => run.External[rank]),
-            new Money(fee, item.Amount.Currency),
             MatchRule.OneInternalToManyExternal,
-            confidence);
+            confidence,
+            new Money(fee, item.Amount.Currency));
     }
 
     private readonly record struct Member(int Currency, int Sign, int Day, int Rank, Int128 Magnitude) : IComparable<Member>

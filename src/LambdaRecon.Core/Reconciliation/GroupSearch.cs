@@ -19,9 +19,11 @@ internal static class GroupSearch
     /// UUIDs. Blocks of several days are not tried: sums of arbitrary day ranges fit by chance far too
     /// often, so a weekend payout of three days' charges is left for a person.
     /// </summary>
-    public static bool TryDays(ReadOnlySpan<Int128> prefix, ReadOnlySpan<int> days, int count, FeeRule rule, out Found found)
+    /// <param name="another">Set when a second day fits too: the block is then no answer, only a suggestion.</param>
+    public static bool TryDays(ReadOnlySpan<Int128> prefix, ReadOnlySpan<int> days, int count, FeeRule rule, out Found found, out bool another)
     {
         found = default;
+        another = false;
         for (int start = 0, end; start < count; start = end)
         {
             for (end = start + 1; end < count && days[end] == days[start]; end++)
@@ -31,12 +33,17 @@ internal static class GroupSearch
             var total = prefix[end] - prefix[start];
             if (end - start >= 2 && rule.TryFee(total, out var fee, out var allowance))
             {
+                if (found.Members is not null)
+                {
+                    another = true;
+                    return true;
+                }
+
                 found = new Found([.. Enumerable.Range(start, end - start)], total, fee, allowance);
-                return true;
             }
         }
 
-        return false;
+        return found.Members is not null;
     }
 
     /// <summary>
@@ -45,11 +52,16 @@ internal static class GroupSearch
     /// after <see cref="SubsetBudget"/> nodes. Smallest fee wins, then fewer members, then the
     /// lexicographically first: the same answer for the same window, every time.
     /// </summary>
-    public static bool TrySubset(ReadOnlySpan<Int128> magnitudes, FeeRule rule, out Found found)
+    /// <param name="another">
+    /// Set when a second subset fits, or when the budget ran out before the search was complete: then
+    /// nobody knows the fit is the only one, and it is no more than a suggestion.
+    /// </param>
+    public static bool TrySubset(ReadOnlySpan<Int128> magnitudes, FeeRule rule, out Found found, out bool another)
     {
         var search = new SubsetSearch(magnitudes.ToArray(), rule);
         search.Visit(0, 0, 0, 0);
         found = search.Best;
+        another = search.Fits > 1 || search.Exhausted;
         return found.Members is not null;
     }
 
@@ -65,6 +77,11 @@ internal static class GroupSearch
         private int _bestSize;
 
         public Found Best { get; private set; }
+
+        /// <summary>How many subsets fit.</summary>
+        public int Fits { get; private set; }
+
+        public bool Exhausted => _nodes > SubsetBudget;
 
         public void Visit(int next, Int128 total, int size, uint mask)
         {
@@ -95,8 +112,13 @@ internal static class GroupSearch
 
         private void Consider(Int128 total, int size, uint mask)
         {
-            if (rule.TryFee(total, out var fee, out var allowance)
-                && (Best.Members is null || fee < Best.Fee || (fee == Best.Fee && size < _bestSize)))
+            if (!rule.TryFee(total, out var fee, out var allowance))
+            {
+                return;
+            }
+
+            Fits++;
+            if (Best.Members is null || fee < Best.Fee || (fee == Best.Fee && size < _bestSize))
             {
                 _bestSize = size;
                 Best = new Found([.. Enumerable.Range(0, magnitudes.Length).Where(i => (mask & (1u << i)) != 0)], total, fee, allowance);

@@ -11,6 +11,20 @@ public sealed record MatchOptions
 
     /// <summary>What a group may lose to fees. The default is none: groups must sum exactly.</summary>
     public FeeTolerance FeeTolerance { get; init; }
+
+    /// <summary>
+    /// 0–100: the least confidence a match is made automatically at. Below it, a match is only a
+    /// suggestion for a person to accept or reject. The default 40 lets identifiers (95–100), payouts
+    /// by id (80–100), unambiguous amount-and-date pairs (40–90) and groups that sum exactly or differ by
+    /// the line's own charges (50) through, and leaves groups that lean on the fee allowance (20–39) to a person.
+    /// </summary>
+    public int AutoMatchThreshold { get; init; } = 40;
+
+    /// <summary>
+    /// 0–100: how far ahead of every other candidate, on either side, a match must score to be made
+    /// automatically. A rival within the margin makes it a suggestion listing both.
+    /// </summary>
+    public int AmbiguityMargin { get; init; } = 10;
 }
 
 /// <summary>

@@ -51,6 +51,32 @@ internal sealed class MatchRun
 
     public List<AmountMismatch> Mismatches { get; } = [];
 
+    public List<MatchSuggestion> Suggestions { get; } = [];
+
+    /// <summary>A reversal line settles only a refund or an adjustment, never an ordinary movement.</summary>
+    public bool MaySettle(int internalRank, int externalRank) => !External[externalRank].IsReversal || Internal[internalRank].Reverses;
+
+    public bool Automatic(int confidence) => confidence >= Options.AutoMatchThreshold;
+
+    /// <summary>Records a suggestion; its proposal's items, given by rank, are held by it.</summary>
+    public void Suggest(IReadOnlyList<MatchCandidate> candidates, IEnumerable<int> proposalInternal, IEnumerable<int> proposalExternal)
+    {
+        foreach (var rank in proposalInternal)
+        {
+            InternalUsed[rank] = true;
+        }
+
+        foreach (var rank in proposalExternal)
+        {
+            ExternalUsed[rank] = true;
+        }
+
+        Suggestions.Add(new MatchSuggestion(candidates));
+    }
+
+    public MatchCandidate PairCandidate(int internalRank, int externalRank, MatchRule rule, int confidence) =>
+        new([Internal[internalRank]], [External[externalRank]], rule, confidence, new Monetary.Money(0, Internal[internalRank].Amount.Currency));
+
     public void Pair(int internalRank, int externalRank, MatchRule rule, int confidence)
     {
         InternalUsed[internalRank] = ExternalUsed[externalRank] = true;

@@ -7,9 +7,11 @@ public static class Matcher
 {
     /// <summary>
     /// Runs the rules in order — <see cref="ReferenceRule"/> (end-to-end id or reference),
-    /// <see cref="AmountDateRule"/> (amount, currency and date window), <see cref="GroupRule"/>
-    /// (one-to-many within the fee tolerance) — each on what the earlier ones left. Every item ends in
-    /// exactly one place of the result. Both sides are first sorted by id and every choice breaks ties
+    /// <see cref="PayoutRule"/> (payout id), <see cref="AmountDateRule"/> (amount, currency and date
+    /// window), <see cref="GroupRule"/> (one-to-many within the fee tolerance) — each on what the
+    /// earlier ones left. A match is made automatically only when it is unambiguous and its confidence
+    /// reaches <see cref="MatchOptions.AutoMatchThreshold"/>; otherwise it becomes a
+    /// <see cref="MatchSuggestion"/> that holds its items. Every item ends in exactly one place of the result. Both sides are first sorted by id and every choice breaks ties
     /// on that order, so shuffling either input gives the same result.
     /// </summary>
     /// <remarks>O((n + m) log(n + m)) time and O(n + m) memory for n ledger items and m lines; see each rule.</remarks>
@@ -21,6 +23,11 @@ public static class Matcher
         options ??= new MatchOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.DateWindowDays, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(options.FeeTolerance.Minor, nameof(options));
+        if (options.AutoMatchThreshold is < 0 or > 100 || options.AmbiguityMargin is < 0 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "the auto-match threshold and the ambiguity margin must be 0 to 100");
+        }
+
         if (options.FeeTolerance.BasisPoints is < 0 or > 10_000)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "fee tolerance must be 0 to 10 000 basis points");
@@ -45,6 +52,7 @@ public static class Matcher
 
         var run = new MatchRun(internals, externals, options);
         ReferenceRule.Apply(run);
+        PayoutRule.Apply(run);
         AmountDateRule.Apply(run);
         GroupRule.Apply(run);
 
@@ -53,7 +61,8 @@ public static class Matcher
             run.Groups,
             run.Mismatches,
             [.. internals.Where((_, rank) => !run.InternalUsed[rank])],
-            [.. externals.Where((_, rank) => !run.ExternalUsed[rank])]);
+            [.. externals.Where((_, rank) => !run.ExternalUsed[rank])],
+            run.Suggestions);
     }
 
     /// <summary>Sorts by ordinal id; returns an id that appears twice, or null.</summary>

@@ -5,9 +5,12 @@ namespace LambdaRecon.Core.Reconciliation;
 
 /// <summary>
 /// Rule 1: a statement line whose end-to-end id, else whose reference, equals a ledger item's
-/// reference or end-to-end id (ignoring letter case: banks upper-case remittance text). Equal amount
-/// and currency make a pair; a different one makes an <see cref="AmountMismatch"/> that takes both
-/// items, since they plainly name each other and must not be paired elsewhere by amount.
+/// reference or end-to-end id, compared as <see cref="Key"/>s (letters and digits, case folded:
+/// banks upper-case remittance text and drop punctuation). Equal amount and currency make a pair —
+/// automatically only when the key is unambiguous: exactly one free ledger item with the key and the
+/// amount, and no other line carrying the key; otherwise a suggestion listing every such item. A
+/// different amount makes an <see cref="AmountMismatch"/> that takes both items, since they plainly
+/// name each other and must not be paired elsewhere by amount.
 /// </summary>
 /// <remarks>
 /// One hash lookup per key, so O(n + m). Ledger items sharing a key are chained in rank order; taken
@@ -19,35 +22,61 @@ internal static class ReferenceRule
 {
     private const int MaxCandidates = 64;
 
+    /// <summary>The most rivals a suggestion lists beside its proposal.</summary>
+    private const int MaxRivals = 4;
+
     public static void Apply(MatchRun run)
     {
         var count = run.Internal.Length;
-        var heads = new Dictionary<string, int>(count, StringComparer.OrdinalIgnoreCase);
+        var heads = new Dictionary<string, int>(count, StringComparer.Ordinal);
         var next = new int[count * 2];
         for (var rank = count - 1; rank >= 0; rank--)
         {
             // Slot 2r is item r's end-to-end id, 2r+1 its reference; prepending in falling rank order
             // leaves every chain in rising rank order.
-            Link(heads, next, run.Internal[rank].EndToEndId, rank * 2);
-            Link(heads, next, run.Internal[rank].Reference, (rank * 2) + 1);
+            Link(heads, next, Key.Of(run.Internal[rank].EndToEndId), rank * 2);
+            Link(heads, next, Key.Of(run.Internal[rank].Reference), (rank * 2) + 1);
         }
 
+        // How many lines carry each key: a key on two lines identifies neither.
+        var lineKeys = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var line in run.External)
+        {
+            var endToEnd = Key.Of(line.EndToEndId);
+            var reference = Key.Of(line.Reference);
+            Count(lineKeys, endToEnd);
+            if (reference != endToEnd)
+            {
+                Count(lineKeys, reference);
+            }
+        }
+
+        var equal = new List<int>();
         foreach (var external in run.ExternalOrder)
         {
             var line = run.External[external];
             int mismatch = -1;
             var mismatchRule = MatchRule.EndToEndId;
-            foreach (var (key, rule) in (ReadOnlySpan<(string?, MatchRule)>)[(line.EndToEndId, MatchRule.EndToEndId), (line.Reference, MatchRule.Reference)])
+            foreach (var (text, rule) in (ReadOnlySpan<(string?, MatchRule)>)[(line.EndToEndId, MatchRule.EndToEndId), (line.Reference, MatchRule.Reference)])
             {
-                if (!IsKey(key))
+                if (Key.Of(text) is not { } key)
                 {
                     continue;
                 }
 
-                var (equal, differing) = Find(run, heads, next, key!, external);
-                if (equal >= 0)
+                var differing = Find(run, heads, next, key, external, equal);
+                if (equal.Count > 0)
                 {
-                    run.Pair(equal, external, rule, rule == MatchRule.EndToEndId ? 100 : 95);
+                    var confidence = rule == MatchRule.EndToEndId ? 100 : 95;
+                    if (equal.Count == 1 && lineKeys[key] == 1 && run.Automatic(confidence))
+                    {
+                        run.Pair(equal[0], external, rule, confidence);
+                    }
+                    else
+                    {
+                        run.Suggest([.. equal.Take(MaxRivals + 1).Select(rank => run.PairCandidate(rank, external, rule, confidence))], [equal[0]], [external]);
+                    }
+
                     mismatch = -1;
                     break;
                 }
@@ -65,15 +94,19 @@ internal static class ReferenceRule
         }
     }
 
-    /// <summary>The nearest-dated free item with the key and the line's amount, and the nearest with another amount.</summary>
-    private static (int Equal, int Differing) Find(MatchRun run, Dictionary<string, int> heads, int[] next, string key, int external)
+    /// <summary>
+    /// Fills <paramref name="equal"/> with the free items with the key and the line's amount, nearest
+    /// date first (then by rank); returns the nearest with another amount, or -1.
+    /// </summary>
+    private static int Find(MatchRun run, Dictionary<string, int> heads, int[] next, string key, int external, List<int> equal)
     {
-        int equal = -1, differing = -1;
+        equal.Clear();
+        int differing = -1;
         var target = run.ExternalSlots[external];
         ref var link = ref CollectionsMarshal.GetValueRefOrNullRef(heads, key);
         if (Unsafe.IsNullRef(ref link))
         {
-            return (equal, differing);
+            return differing;
         }
 
         for (var looked = 0; link >= 0 && looked < MaxCandidates;)
@@ -87,9 +120,16 @@ internal static class ReferenceRule
 
             looked++;
             var slot = run.InternalSlots[rank];
-            if (slot.Currency == target.Currency && slot.Amount == target.Amount)
+            if (!run.MaySettle(rank, external))
             {
-                equal = Nearer(run, rank, equal, target.Day);
+                // A reversal line names the movement it undoes; only a refund or adjustment settles it.
+            }
+            else if (slot.Currency == target.Currency && slot.Amount == target.Amount)
+            {
+                if (!equal.Contains(rank))
+                {
+                    equal.Add(rank);
+                }
             }
             else
             {
@@ -99,7 +139,14 @@ internal static class ReferenceRule
             link = ref next[link];
         }
 
-        return (equal, differing);
+        if (equal.Count > 1)
+        {
+            equal.Sort((a, b) => Math.Abs(run.InternalSlots[a].Day - target.Day).CompareTo(Math.Abs(run.InternalSlots[b].Day - target.Day)) is var order and not 0
+                ? order
+                : a.CompareTo(b));
+        }
+
+        return differing;
     }
 
     /// <summary>The candidate nearer the day; on a tie the one seen first, which has the lower rank.</summary>
@@ -110,18 +157,51 @@ internal static class ReferenceRule
 
     private static void Link(Dictionary<string, int> heads, int[] next, string? key, int slot)
     {
-        if (!IsKey(key))
+        if (key is null)
         {
             next[slot] = -1;
             return;
         }
 
-        ref var head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, key!, out var exists);
+        ref var head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, key, out var exists);
         next[slot] = exists ? head : -1;
         head = slot;
     }
 
-    /// <summary>"NOTPROVIDED" is ISO 20022's placeholder for a missing end-to-end id: it identifies nothing.</summary>
-    private static bool IsKey(string? key) =>
-        !string.IsNullOrWhiteSpace(key) && !key.Equals("NOTPROVIDED", StringComparison.OrdinalIgnoreCase);
+    private static void Count(Dictionary<string, int> counts, string? key)
+    {
+        if (key is not null)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _)++;
+        }
+    }
+}
+
+/// <summary>An identifier as compared: its letters and digits, upper-cased ("inv-1001 " and "INV1001" are one key).</summary>
+internal static class Key
+{
+    /// <summary>
+    /// Null for no identifier: empty, no letter or digit, or "NOTPROVIDED" (ISO 20022's placeholder for a
+    /// missing end-to-end id). An id already in canonical form is returned as it is, without a copy.
+    /// </summary>
+    public static string? Of(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var canonical = true;
+        foreach (var c in text)
+        {
+            if (!(char.IsAsciiDigit(c) || char.IsAsciiLetterUpper(c)))
+            {
+                canonical = false;
+                break;
+            }
+        }
+
+        var key = canonical ? text : string.Concat(text.Where(char.IsLetterOrDigit).Select(char.ToUpperInvariant));
+        return key.Length == 0 || key == "NOTPROVIDED" ? null : key;
+    }
 }

@@ -3,10 +3,18 @@ namespace LambdaRecon.Core.Reconciliation;
 /// <summary>
 /// How alike two counterparty-and-description texts are, as an integer percentage: the Jaccard index
 /// of their distinct words (runs of two or more letters or digits, case folded), rounded down.
-/// "ACME GMBH invoice 1001" against "Acme GmbH" is 2 shared of 4 distinct words: 50.
+/// Legal forms (GmbH, Ltd, B.V., Inc, LLC, S.A., AG…) are no part of a name and are dropped, and so
+/// are the single letters they leave when dotted: "ACME GMBH invoice 1001" against "Acme GmbH" is
+/// 1 shared of 3 distinct words: 33; "Globex B.V." against "GLOBEX" is 100.
 /// </summary>
 internal static class Similarity
 {
+    private static readonly HashSet<string> LegalForms = new(StringComparer.Ordinal)
+    {
+        "AB", "AG", "AS", "ASA", "BV", "BVBA", "CO", "CORP", "CORPORATION", "GMBH", "INC", "INCORPORATED", "KG", "KGAA", "LIMITED", "LLC",
+        "LLP", "LP", "LTD", "NV", "OHG", "OY", "OYJ", "PLC", "PTY", "SA", "SAS", "SARL", "SE", "SL", "SPA", "SRL", "UG",
+    };
+
     public static string[] Words(string? counterparty, string? description)
     {
         var words = new SortedSet<string>(StringComparer.Ordinal);
@@ -43,6 +51,8 @@ internal static class Similarity
             return;
         }
 
+        // Dots inside a legal form join its letters ("B.V.", "S.A."): drop them before splitting.
+        text = text.Replace(".", "", StringComparison.Ordinal);
         var start = -1;
         for (var i = 0; i <= text.Length; i++)
         {
@@ -52,9 +62,9 @@ internal static class Similarity
                 continue;
             }
 
-            if (start >= 0 && i - start >= 2)
+            if (start >= 0 && i - start >= 2 && text[start..i].ToUpperInvariant() is var word && !LegalForms.Contains(word))
             {
-                words.Add(text[start..i].ToUpperInvariant());
+                words.Add(word);
             }
 
             start = -1;
