@@ -13,7 +13,7 @@ namespace LambdaRecon.Api.Reconciliation;
 public sealed record StatementImportResponse(Guid StatementId, string AccountId, string Format, int Lines, int RecordsImported, bool AlreadyImported);
 
 public sealed record ReconcileResponse(Guid? RunId, string AccountId, bool DryRun, int Matched, int UnmatchedInternal, int UnmatchedExternal,
-    int AmountMismatches, int Differences, object Details);
+    int AmountMismatches, int Differences, object Details, int Suggestions = 0);
 
 public sealed record RunResponse(RunView Run, IReadOnlyList<BreakView> Breaks, string? NextCursor);
 
@@ -98,10 +98,10 @@ public static class ReconciliationApi
     /// <summary>
     /// Reconciles one account now: its ledger against itself and against its statement lines not yet
     /// matched. Body (all optional): from, to (instants), statement_ids, date_window_days, fee_tolerance_minor,
-    /// fee_tolerance_bp, dry_run.
+    /// fee_tolerance_bp, auto_match_threshold, ambiguity_margin (else the account's match settings, else 40 and 10), dry_run.
     /// </summary>
     public static async Task<IResult> ReconcileAsync(
-        string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, CancellationToken cancellationToken)
+        string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, SuggestionStore suggestions, CancellationToken cancellationToken)
     {
         if (await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is null)
         {
@@ -120,7 +120,7 @@ public static class ReconciliationApi
             }
 
             body = read;
-            if (JsonBody.RefuseUnknown(body, "", "from", "to", "statement_ids", "date_window_days", "fee_tolerance_minor", "fee_tolerance_bp", "dry_run") is { } unknown)
+            if (JsonBody.RefuseUnknown(body, "", "from", "to", "statement_ids", "date_window_days", "fee_tolerance_minor", "fee_tolerance_bp", "auto_match_threshold", "ambiguity_margin", "dry_run") is { } unknown)
             {
                 return unknown;
             }
@@ -128,7 +128,7 @@ public static class ReconciliationApi
 
         DateTimeOffset? from = null, to = null;
         Guid[]? statementIds = null;
-        var options = new MatchOptions();
+        var options = await suggestions.OptionsAsync(accountId, new MatchOptions(), cancellationToken);
         var dryRun = false;
         var field = "";
         try
@@ -152,10 +152,19 @@ public static class ReconciliationApi
             var feeMinor = Read("fee_tolerance_minor")?.GetInt64() is not { } minor ? 0 : minor >= 0 ? minor : throw new FormatException();
             var feeBp = Read("fee_tolerance_bp")?.GetInt32() is not { } bp ? 0 : bp is >= 0 and <= 10_000 ? bp : throw new FormatException();
             options = options with { FeeTolerance = new FeeTolerance(feeMinor, feeBp) };
+            if (Read("auto_match_threshold") is { } threshold)
+            {
+                options = options with { AutoMatchThreshold = threshold.GetInt32() is >= 0 and <= 100 and var t ? t : throw new FormatException() };
+            }
+
+            if (Read("ambiguity_margin") is { } margin)
+            {
+                options = options with { AmbiguityMargin = margin.GetInt32() is >= 0 and <= 100 and var m ? m : throw new FormatException() };
+            }
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)
         {
-            return Problem.Validation(field, $"'{field}' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, dry_run a boolean");
+            return Problem.Validation(field, $"'{field}' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, auto_match_threshold and ambiguity_margin 0–100, dry_run a boolean");
         }
 
         var run = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun, "on_demand", http.Client().ClientId, cancellationToken);
@@ -176,8 +185,9 @@ public static class ReconciliationApi
                 amount_mismatches = run.Matches.Mismatches.Select(m => new { transaction_id = m.Internal.Id, line_id = m.External.LineId, ledger_minor = m.Internal.Amount.Minor, statement_minor = m.External.Amount.Minor }),
                 unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),
                 unmatched_external = run.Matches.UnmatchedExternal.Select(e => e.LineId),
+                suggestions = run.Matches.Suggestions.Select(s => s.Candidates.Select(SuggestionStore.Describe)),
                 differences = run.Differences,
-            }));
+            }, summary.Suggestions));
     }
 
     public static async Task<IResult> HistoryAsync(

@@ -43,6 +43,7 @@ public static class EngineServices
         services.AddSingleton<ReconciliationService>();
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();
+        services.AddSingleton<SuggestionStore>();
         services.AddSingleton<ScheduledReconciliation>();
         if (WorkerHeartbeat.InProcess is { } heartbeat)
         {

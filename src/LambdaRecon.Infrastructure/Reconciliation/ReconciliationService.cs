@@ -9,7 +9,7 @@ using NpgsqlTypes;
 namespace LambdaRecon.Infrastructure.Reconciliation;
 
 public sealed record RunSummary(
-    Guid? RunId, string? AccountId, int Matched, int UnmatchedInternal, int UnmatchedExternal, int AmountMismatches, int Differences);
+    Guid? RunId, string? AccountId, int Matched, int UnmatchedInternal, int UnmatchedExternal, int AmountMismatches, int Differences, int Suggestions = 0);
 
 public sealed record AccountRun(RunSummary Summary, MatchResult Matches, IReadOnlyList<Difference> Differences);
 
@@ -47,7 +47,8 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             // A caller that has just checked the whole ledger passes the account's share instead of checking again.
             var differences = knownDifferences ?? await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
             var matched = result.Pairs.Count + result.Groups.Count;
-            var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count, differences.Count);
+            var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count,
+                differences.Count, result.Suggestions.Count);
             span?.SetTag("lambdarecon.matched", matched);
             span?.SetTag("lambdarecon.differences", differences.Count);
             if (runId is not { } runToWrite)
@@ -59,6 +60,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             {
                 step = "writing", ledger_items = ledger.Count, statement_lines = lines.Count, matched, unmatched_internal = result.UnmatchedInternal.Count,
                 unmatched_external = result.UnmatchedExternal.Count, amount_mismatches = result.Mismatches.Count, differences = differences.Count,
+                suggestions = result.Suggestions.Count,
             };
             await ProgressAsync(runId, counts, cancellationToken);
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -67,6 +69,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             await RunStore.InsertDifferencesAsync(connection, runToWrite, differences, cancellationToken);
             await InsertMatchesAsync(connection, runToWrite, accountId, result, cancellationToken);
             await InsertBreaksAsync(connection, runToWrite, accountId, result, cancellationToken);
+            await SuggestionStore.InsertAsync(connection, runToWrite, accountId, result.Suggestions, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new AccountRun(summary, result, differences);
         }
@@ -85,13 +88,15 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
     private Task ProgressAsync(Guid? runId, object progress, CancellationToken cancellationToken) =>
         runId is { } id ? RunStore.ProgressAsync(dataSource, id, progress, cancellationToken) : Task.CompletedTask;
 
-    // The account's postings not matched before and not settled by a resolved break, signed from its side.
+    // The account's postings not matched before and not settled by a resolved break, signed from its side. A refund
+    // or an adjustment may settle a statement's reversal line; metadata payout_id names the payout that paid it out.
     private async Task<List<LedgerItem>> LedgerItemsAsync(string accountId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             SELECT t.id, e.amount, e.currency, (e.posted_at AT TIME ZONE 'UTC')::date, t.idempotency_key, t.description,
-                   CASE WHEN t.source_account_id = @account THEN t.destination_account_id ELSE t.source_account_id END
+                   CASE WHEN t.source_account_id = @account THEN t.destination_account_id ELSE t.source_account_id END,
+                   t.metadata->>'payout_id', t.type IN ('refund', 'adjustment')
               FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id
              WHERE e.account_id = @account
                AND (@from::timestamptz IS NULL OR e.posted_at >= @from) AND (@to::timestamptz IS NULL OR e.posted_at < @to)
@@ -112,7 +117,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                 Reference: reader.IsDBNull(4) ? null : reader.GetString(4),
                 EndToEndId: id.ToString(),
                 Counterparty: reader.GetString(6),
-                Description: reader.IsDBNull(5) ? null : reader.GetString(5)));
+                Description: reader.IsDBNull(5) ? null : reader.GetString(5),
+                PayoutId: reader.IsDBNull(7) ? null : reader.GetString(7),
+                Reverses: reader.GetBoolean(8)));
         }
 
         return items;
@@ -196,8 +203,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         rows.AddRange(result.UnmatchedInternal.Select(i =>
             ("unmatched_internal", (Guid?)Guid.Parse(i.Id), (string?)null, i.Amount.Minor, i.Amount.Currency.Code,
              JsonSerializer.Serialize(new { date = i.Date, reference = i.Reference, counterparty = i.Counterparty }))));
+        // A reversal line that no refund or adjustment settled is its own kind of break: money taken back.
         rows.AddRange(result.UnmatchedExternal.Select(e =>
-            ("unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
+            (e.IsReversal ? "reversal" : "unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
              JsonSerializer.Serialize(new { value_date = e.ValueDate, reference = e.Reference, end_to_end_id = e.EndToEndId, source_line = e.SourceLine, description = e.Description }))));
         // A mismatch's amount is what the statement says beyond the ledger: the adjustment that would settle it.
         rows.AddRange(result.Mismatches.Select(m =>

@@ -83,7 +83,9 @@ public sealed partial class ScheduledReconciliation(EngineResources resources, P
             while (pending.Count > 0)
             {
                 var (accountRunId, account) = pending[0];
-                var run = await service.ReconcileAccountAsync(account, null, null, null, new MatchOptions(), dryRun: false, "scheduled", triggeredBy,
+                // Each account's own auto-match settings, when it has them.
+                var options = await new SuggestionStore(dataSource).OptionsAsync(account, new MatchOptions(), cancellationToken);
+                var run = await service.ReconcileAccountAsync(account, null, null, null, options, dryRun: false, "scheduled", triggeredBy,
                     cancellationToken, differences.Where(d => d.AccountId == account).ToArray(), accountRunId);
                 pending.RemoveAt(0);
                 accounts.Add(run.Summary);

@@ -43,8 +43,9 @@ public sealed class ReconciliationApiTests(ApiFixture api) : IClassFixture<ApiFi
     public async Task A_bank_csv_reconciles_to_exactly_the_expected_matches_and_breaks()
     {
         var (bank, ids) = await PaymentsIntoBankAsync(("inv-1", "10.00"), ("inv-2", "20.00"), ("c", "30.00"), ("d", "40.00"), ("e", "5.00"), ("f", "7.00"), ("g", "99.99"));
-        // By hand: L2 exact reference; L3 reference with another amount; L4 amount and date one day later;
-        // L5 the same amount one day outside the window; L6 a payout of e+f less 0.20 of fees; L7 repeats L2.
+        // By hand: L2 a reference that L7 repeats (a key on two lines identifies neither: a suggestion, L7 a break);
+        // L3 reference with another amount; L4 amount and date one day later; L5 the same amount one day outside
+        // the window; L6 a payout of e+f less 0.20 of fees, which only the allowance explains: a suggestion.
         var csv = $"""
             Date,Value Date,Amount,Currency,Reference,Counterparty,Description
             {Day(0)},{Day(0)},10.00,USD,{_p}-inv-1,Customer,Invoice 1
@@ -64,15 +65,23 @@ public sealed class ReconciliationApiTests(ApiFixture api) : IClassFixture<ApiFi
         Assert.Equal(HttpStatusCode.Created, imported.StatusCode);
         Assert.Equal(6, (await ApiFixture.JsonAsync(imported)).GetProperty("records_imported").GetInt32());
         Assert.Equal(HttpStatusCode.OK, reconciled.StatusCode);
-        Assert.Equal((3, 1, 2, 2, 0), (run.GetProperty("matched").GetInt32(), run.GetProperty("amount_mismatches").GetInt32(),
-            run.GetProperty("unmatched_internal").GetInt32(), run.GetProperty("unmatched_external").GetInt32(), run.GetProperty("differences").GetInt32()));
+        Assert.Equal((1, 1, 2, 2, 0, 2), (run.GetProperty("matched").GetInt32(), run.GetProperty("amount_mismatches").GetInt32(),
+            run.GetProperty("unmatched_internal").GetInt32(), run.GetProperty("unmatched_external").GetInt32(), run.GetProperty("differences").GetInt32(),
+            run.GetProperty("suggestions").GetInt32()));
         var details = run.GetProperty("details");
         Assert.Equal(
             new[] { ids["d"].ToString(), ids["g"].ToString() }.Order(),
             details.GetProperty("unmatched_internal").EnumerateArray().Select(e => e.GetString()!).Order());
-        var group = Assert.Single(details.GetProperty("groups").EnumerateArray());
-        Assert.Equal(20, group.GetProperty("fee_minor").GetInt64());
+        Assert.Equal(ids["c"].ToString(), Assert.Single(details.GetProperty("pairs").EnumerateArray()).GetProperty("transaction_id").GetString());
+        var payout = Assert.Single(details.GetProperty("suggestions").EnumerateArray(), s => s[0].GetProperty("rule").GetString() == "ManyInternalToOneExternal")[0];
+        Assert.Equal((20L, 2), (payout.GetProperty("fee_minor").GetInt64(), payout.GetProperty("transaction_ids").GetArrayLength()));
         Assert.Equal(ids["inv-2"].ToString(), Assert.Single(details.GetProperty("amount_mismatches").EnumerateArray()).GetProperty("transaction_id").GetString());
+
+        // With the threshold lowered for this request, the payout is matched automatically.
+        using var rerun = await client.PostAsync($"/api/v1/accounts/{bank}/reconcile",
+            Json("""{"date_window_days":3,"fee_tolerance_minor":25,"auto_match_threshold":20,"dry_run":true}"""));
+        var group = Assert.Single((await ApiFixture.JsonAsync(rerun)).GetProperty("details").GetProperty("groups").EnumerateArray());
+        Assert.Equal(20, group.GetProperty("fee_minor").GetInt64());
     }
 
     [Fact]

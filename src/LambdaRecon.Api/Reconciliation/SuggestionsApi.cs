@@ -1,0 +1,165 @@
+using LambdaRecon.Api.Accounts;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Infrastructure.Accounts;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Reconciliation;
+
+namespace LambdaRecon.Api.Reconciliation;
+
+/// <summary>
+/// Suggestions of a run (matches the matcher would not make on its own) and the account settings that
+/// decide what is only suggested. Another tenant's run, suggestion or account is answered as a missing one.
+/// </summary>
+public static class SuggestionsApi
+{
+    public static void MapSuggestionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Reconciliation");
+        api.MapGet("/reconciliations/{runId:guid}/suggestions", ListAsync).WithName("ListSuggestions")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapPost("/reconciliations/suggestions/{suggestionId:guid}/accept", AcceptAsync).WithName("AcceptSuggestion").RequireScope(ApiScopes.ReconciliationRun);
+        api.MapPost("/reconciliations/suggestions/{suggestionId:guid}/reject", RejectAsync).WithName("RejectSuggestion").RequireScope(ApiScopes.ReconciliationRun);
+        api.MapGet("/accounts/{accountId}/match-settings", GetSettingsAsync).WithName("GetMatchSettings")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapPut("/accounts/{accountId}/match-settings", PutSettingsAsync).WithName("PutMatchSettings").RequireScope(ApiScopes.ReconciliationRun);
+    }
+
+    /// <summary>The run's suggestions in order, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
+    public static async Task<IResult> ListAsync(
+        Guid runId, int? limit, string? cursor, HttpContext http, ReconciliationReader reader, SuggestionStore store, CancellationToken cancellationToken)
+    {
+        var client = http.Client();
+        if (await reader.RunAsync(client.TenantId, withUnowned: false, runId, cancellationToken) is null)
+        {
+            return Problem.NotFound("Reconciliation run", $"run {runId} does not exist");
+        }
+
+        if (limit is < 1 or > 500 || (cursor is not null && !(int.TryParse(cursor, out var c) && c >= 0)))
+        {
+            return Problem.Validation(limit is < 1 or > 500 ? "limit" : "cursor", "limit is 1–500; cursor is the next_cursor of the previous page");
+        }
+
+        var size = limit ?? 100;
+        var page = await store.ListAsync(client.TenantId, runId, cursor is null ? 0 : int.Parse(cursor, System.Globalization.CultureInfo.InvariantCulture), size, cancellationToken);
+        return TypedResults.Ok(new
+        {
+            run_id = runId,
+            suggestions = page,
+            next_cursor = page.Count == size ? page[^1].SuggestionNo.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+        });
+    }
+
+    /// <summary>Body: {"candidate": 0, "note": "…"}: candidate (default 0, the proposal) is the index in candidates; a note is required.</summary>
+    public static async Task<IResult> AcceptAsync(Guid suggestionId, HttpContext http, SuggestionStore store, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        var (note, p1) = JsonBody.OptionalString(body, "note", "");
+        if ((JsonBody.RefuseUnknown(body, "", "candidate", "note") ?? p1) is { } problem)
+        {
+            return problem;
+        }
+
+        var candidate = 0;
+        if (body.TryGetProperty("candidate", out var value) && value.ValueKind != System.Text.Json.JsonValueKind.Null
+            && !(value.ValueKind == System.Text.Json.JsonValueKind.Number && value.TryGetInt32(out candidate) && candidate >= 0))
+        {
+            return Problem.Validation("candidate", "candidate is the index (0 or more) of the candidate to accept; 0, the proposal, when absent");
+        }
+
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            return Problem.Validation("note", "a note saying why is required");
+        }
+
+        var client = http.Client();
+        return Decided(suggestionId, await store.AcceptAsync(client.TenantId, suggestionId, candidate, note, client.ClientId, cancellationToken));
+    }
+
+    /// <summary>Body: {"note": "…"}. The proposal's items become open breaks of the run.</summary>
+    public static async Task<IResult> RejectAsync(Guid suggestionId, HttpContext http, SuggestionStore store, CancellationToken cancellationToken)
+    {
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        var (note, p1) = JsonBody.OptionalString(body, "note", "");
+        if ((JsonBody.RefuseUnknown(body, "", "note") ?? p1) is { } problem)
+        {
+            return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(note))
+        {
+            return Problem.Validation("note", "a note saying why is required");
+        }
+
+        var client = http.Client();
+        return Decided(suggestionId, await store.RejectAsync(client.TenantId, suggestionId, note, client.ClientId, cancellationToken));
+    }
+
+    public static async Task<IResult> GetSettingsAsync(string accountId, HttpContext http, AccountStore accounts, SuggestionStore store, CancellationToken cancellationToken)
+    {
+        if (await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is null)
+        {
+            return AccountsApi.UnknownAccount(accountId);
+        }
+
+        var defaults = new Core.Reconciliation.MatchOptions();
+        var settings = await store.SettingsAsync(accountId, cancellationToken) ?? new MatchSettings(defaults.AutoMatchThreshold, defaults.AmbiguityMargin);
+        return TypedResults.Ok(new { account_id = accountId, auto_match_threshold = settings.AutoMatchThreshold, ambiguity_margin = settings.AmbiguityMargin });
+    }
+
+    /// <summary>Body: {"auto_match_threshold": 0–100, "ambiguity_margin": 0–100}, both required.</summary>
+    public static async Task<IResult> PutSettingsAsync(string accountId, HttpContext http, AccountStore accounts, SuggestionStore store, CancellationToken cancellationToken)
+    {
+        var client = http.Client();
+        if (await accounts.GetAsync(client.TenantId, accountId, cancellationToken) is null)
+        {
+            return AccountsApi.UnknownAccount(accountId);
+        }
+
+        var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        if (JsonBody.RefuseUnknown(body, "", "auto_match_threshold", "ambiguity_margin") is { } unknown)
+        {
+            return unknown;
+        }
+
+        var values = new int[2];
+        string[] names = ["auto_match_threshold", "ambiguity_margin"];
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (!(body.TryGetProperty(names[i], out var value) && value.ValueKind == System.Text.Json.JsonValueKind.Number
+                  && value.TryGetInt32(out values[i]) && values[i] is >= 0 and <= 100))
+            {
+                return Problem.Validation(names[i], $"{names[i]} is required, a whole number from 0 to 100");
+            }
+        }
+
+        await store.SetSettingsAsync(accountId, new MatchSettings(values[0], values[1]), client.ClientId, cancellationToken);
+        return TypedResults.Ok(new { account_id = accountId, auto_match_threshold = values[0], ambiguity_margin = values[1] });
+    }
+
+    private static IResult Decided(Guid suggestionId, SuggestionDecision? decision) => decision switch
+    {
+        null => Problem.NotFound("Suggestion", $"suggestion {suggestionId} does not exist"),
+        { Problem: null } => TypedResults.Ok(new { suggestion_id = suggestionId, status = decision.Status }),
+        { Problem: "no-such-candidate" } => Problem.Validation("candidate", "the suggestion has no candidate of that index"),
+        { Problem: "already-matched" } => Problem.Of(StatusCodes.Status409Conflict, "already-matched", "An item is matched already",
+            "an item of that candidate was matched since the suggestion was made; nothing was written"),
+        _ => Problem.Of(StatusCodes.Status409Conflict, "suggestion-decided", "The suggestion is no longer pending",
+            $"the suggestion is {decision.Status}; nothing was written"),
+    };
+}
