@@ -48,6 +48,17 @@ internal static class GroupRule
 
         var sorted = pool.ToArray();
         Array.Sort(sorted);
+        var singlesByAmount = new List<Single>();
+        for (var rank = 0; rank < singles.Length; rank++)
+        {
+            if (!singleUsed[rank] && singles[rank].Amount != 0)
+            {
+                singlesByAmount.Add(new Single(singles[rank].Currency, singles[rank].Amount, singles[rank].Day, rank));
+            }
+        }
+
+        var rivals = singlesByAmount.ToArray();
+        Array.Sort(rivals);
         var free = new FreeList(sorted.Length);
         var window = run.Options.DateWindowDays;
         var positions = new int[MaxWindow];
@@ -112,6 +123,12 @@ internal static class GroupRule
                 ranks[i] = sorted[positions[found.Members[i]]].Rank;
             }
 
+            // Another free single of the same amount whose window holds every member could be the one they settle.
+            var (first, last) = (days[found.Members[0]], days[found.Members[^1]]);
+            another |= membersAreLedger
+                ? HasRival(rivals, singleUsed, target, single, last, first + window)
+                : HasRival(rivals, singleUsed, target, single, last - window, first);
+
             foreach (var member in found.Members)
             {
                 free.Take(positions[member]);
@@ -164,6 +181,36 @@ internal static class GroupRule
             MatchRule.OneInternalToManyExternal,
             confidence,
             new Money(fee, item.Amount.Currency));
+    }
+
+    private static bool HasRival(Single[] rivals, bool[] singleUsed, Slot target, int single, int fromDay, int toDay)
+    {
+        for (var position = Sorted.LowerBound(rivals, new Single(target.Currency, target.Amount, fromDay, -1)); position < rivals.Length; position++)
+        {
+            var rival = rivals[position];
+            if (rival.Currency != target.Currency || rival.Amount != target.Amount || rival.Day > toDay)
+            {
+                return false;
+            }
+
+            if (rival.Rank != single && !singleUsed[rival.Rank])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private readonly record struct Single(int Currency, long Amount, int Day, int Rank) : IComparable<Single>
+    {
+        public int CompareTo(Single other)
+        {
+            var order = Currency.CompareTo(other.Currency);
+            order = order != 0 ? order : Amount.CompareTo(other.Amount);
+            order = order != 0 ? order : Day.CompareTo(other.Day);
+            return order != 0 ? order : Rank.CompareTo(other.Rank);
+        }
     }
 
     private readonly record struct Member(int Currency, int Sign, int Day, int Rank, Int128 Magnitude) : IComparable<Member>
