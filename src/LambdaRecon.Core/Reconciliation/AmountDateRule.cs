@@ -86,6 +86,8 @@ internal static class AmountDateRule
         private readonly int[] _linePosition;
         private readonly string[]?[] _ledgerWords;
         private readonly string[]?[] _lineWords;
+        private readonly List<(int, int, int)> _ledgerWindow = [];
+        private readonly List<(int, int, int)> _lineWindow = [];
 
         public State(MatchRun run)
         {
@@ -112,7 +114,7 @@ internal static class AmountDateRule
             Scored.Clear();
             var target = _run.ExternalSlots[external];
             var words = LineWords(external);
-            foreach (var (rank, position, day) in Window(_ledger, _ledgerFree, target, -1))
+            foreach (var (rank, position, day) in Window(_ledger, _ledgerFree, target, -1, _ledgerWindow))
             {
                 if (_run.MaySettle(rank, external))
                 {
@@ -129,7 +131,7 @@ internal static class AmountDateRule
         {
             var item = _run.InternalSlots[internalRank];
             var words = LedgerWords(internalRank);
-            foreach (var (rank, position, day) in Window(_lines, _linesFree, item, external))
+            foreach (var (rank, position, day) in Window(_lines, _linesFree, item, external, _lineWindow))
             {
                 if (_run.MaySettle(internalRank, rank))
                 {
@@ -152,10 +154,10 @@ internal static class AmountDateRule
         }
 
         /// <summary>The unmatched members of a pool with the target's currency and amount within the window, except one rank.</summary>
-        private List<(int Rank, int Position, int Day)> Window(Candidate[] pool, FreeList free, Slot target, int except)
+        private List<(int Rank, int Position, int Day)> Window(Candidate[] pool, FreeList free, Slot target, int except, List<(int, int, int)> found)
         {
             var window = _run.Options.DateWindowDays;
-            var found = new List<(int, int, int)>();
+            found.Clear();
             var position = free.NextFree(Sorted.LowerBound(pool, new Candidate(target.Currency, target.Amount, target.Day - window, -1)));
             for (; position < pool.Length && found.Count < MaxExamined; position = free.NextFree(position + 1))
             {

@@ -8,7 +8,7 @@ namespace LambdaRecon.Core.Reconciliation;
 /// reference or end-to-end id, compared as <see cref="Key"/>s (letters and digits, case folded:
 /// banks upper-case remittance text and drop punctuation). Equal amount and currency make a pair —
 /// automatically only when the key is unambiguous: exactly one free ledger item with the key and the
-/// amount, and no other line carrying the key; otherwise a suggestion listing every such item. A
+/// amount, and no other line of the same direction carrying the key; otherwise a suggestion listing every such item. A
 /// different amount makes an <see cref="AmountMismatch"/> that takes both items, since they plainly
 /// name each other and must not be paired elsewhere by amount.
 /// </summary>
@@ -38,16 +38,20 @@ internal static class ReferenceRule
             Link(heads, next, Key.Of(run.Internal[rank].Reference), (rank * 2) + 1);
         }
 
-        // How many lines carry each key: a key on two lines identifies neither.
-        var lineKeys = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var line in run.External)
+        // How many lines of each direction carry each key: a key on two credits (or two debits) identifies
+        // neither; a payment and its reversal or refund, one each way, share the payment's reference.
+        var lineKeys = new Dictionary<(string, bool), int>();
+        var endToEnds = new string?[run.External.Length];
+        var references = new string?[run.External.Length];
+        for (var rank = 0; rank < run.External.Length; rank++)
         {
-            var endToEnd = Key.Of(line.EndToEndId);
-            var reference = Key.Of(line.Reference);
-            Count(lineKeys, endToEnd);
+            var line = run.External[rank];
+            var (endToEnd, reference) = (endToEnds[rank], references[rank]) = (Key.Of(line.EndToEndId), Key.Of(line.Reference));
+            var credit = line.Amount.Minor > 0;
+            Count(lineKeys, endToEnd, credit);
             if (reference != endToEnd)
             {
-                Count(lineKeys, reference);
+                Count(lineKeys, reference, credit);
             }
         }
 
@@ -57,9 +61,9 @@ internal static class ReferenceRule
             var line = run.External[external];
             int mismatch = -1;
             var mismatchRule = MatchRule.EndToEndId;
-            foreach (var (text, rule) in (ReadOnlySpan<(string?, MatchRule)>)[(line.EndToEndId, MatchRule.EndToEndId), (line.Reference, MatchRule.Reference)])
+            foreach (var (candidateKey, rule) in (ReadOnlySpan<(string?, MatchRule)>)[(endToEnds[external], MatchRule.EndToEndId), (references[external], MatchRule.Reference)])
             {
-                if (Key.Of(text) is not { } key)
+                if (candidateKey is not { } key)
                 {
                     continue;
                 }
@@ -68,7 +72,7 @@ internal static class ReferenceRule
                 if (equal.Count > 0)
                 {
                     var confidence = rule == MatchRule.EndToEndId ? 100 : 95;
-                    if (equal.Count == 1 && lineKeys[key] == 1 && run.Automatic(confidence))
+                    if (equal.Count == 1 && lineKeys[(key, line.Amount.Minor > 0)] == 1 && run.Automatic(confidence))
                     {
                         run.Pair(equal[0], external, rule, confidence);
                     }
@@ -168,11 +172,11 @@ internal static class ReferenceRule
         head = slot;
     }
 
-    private static void Count(Dictionary<string, int> counts, string? key)
+    private static void Count(Dictionary<(string, bool), int> counts, string? key, bool credit)
     {
         if (key is not null)
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(counts, (key, credit), out _)++;
         }
     }
 }
@@ -201,7 +205,21 @@ internal static class Key
             }
         }
 
-        var key = canonical ? text : string.Concat(text.Where(char.IsLetterOrDigit).Select(char.ToUpperInvariant));
-        return key.Length == 0 || key == "NOTPROVIDED" ? null : key;
+        if (!canonical)
+        {
+            Span<char> buffer = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
+            var length = 0;
+            foreach (var c in text)
+            {
+                if (char.IsLetterOrDigit(c))
+                {
+                    buffer[length++] = char.ToUpperInvariant(c);
+                }
+            }
+
+            text = new string(buffer[..length]);
+        }
+
+        return text.Length == 0 || text == "NOTPROVIDED" ? null : text;
     }
 }
