@@ -62,6 +62,7 @@ public static class ApiHost
         app.MapTransactionsApi();
         app.MapAccountsApi();
         app.MapReconciliationApi();
+        app.MapStatementMappingsApi();
         app.MapKeysApi();
         app.MapTenantsApi();
     }
