@@ -318,8 +318,8 @@ public static class CsvStatement
                     return false;
                 }
 
-                // A sign that agrees with the direction is tolerated; one that contradicts it is a broken export.
-                if (magnitude.Minor != 0 && magnitude.Minor < 0 != debit)
+                // A debit written negative agrees with its direction; a negative credit contradicts it: a broken export.
+                if (magnitude.Minor < 0 && !debit)
                 {
                     amount = default;
                     reason = $"amount {magnitude.ToDecimalString()} contradicts direction '{direction}'";
