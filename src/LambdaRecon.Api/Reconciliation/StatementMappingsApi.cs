@@ -38,11 +38,6 @@ public static class StatementMappingsApi
             return malformed;
         }
 
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return Problem.Validation("", "the body is an object: {\"name\": …, \"definition\": {…}}");
-        }
-
         if (JsonBody.RefuseUnknown(body, "", "name", "definition") is { } unknown)
         {
             return unknown;

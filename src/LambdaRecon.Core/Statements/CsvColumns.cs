@@ -42,8 +42,7 @@ internal sealed record CsvColumns(
                 continue;
             }
 
-            // Excel writes a byte order mark that a TextReader built without detection leaves in place.
-            var name = header.Field(i).TrimStart('\uFEFF').Trim().ToString();
+            var name = header.Field(i).Trim().ToString();
             labels[i] += $" '{name}'";
             if (!positions.TryAdd(name, i))
             {

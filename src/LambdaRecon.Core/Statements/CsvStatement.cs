@@ -28,6 +28,12 @@ public static class CsvStatement
         CheckMapping(mapping);
         lines = [];
 
+        // Excel writes a byte order mark that a TextReader built without detection leaves in place.
+        if (reader.Peek() == '\uFEFF')
+        {
+            reader.Read();
+        }
+
         for (var skipped = 0; skipped < mapping.SkipRows; skipped++)
         {
             if (reader.ReadLine() is null)

@@ -61,6 +61,14 @@ public class CsvMappingTests
     }
 
     [Fact]
+    public void A_byte_order_mark_before_a_headerless_first_line_is_not_part_of_its_date()
+    {
+        var mapping = Define("""{"header": false, "currency": "EUR", "columns": {"booking_date": 1, "amount": 2}}""");
+
+        Assert.Equal(new DateOnly(2025, 3, 1), Assert.Single(Parse([0xEF, 0xBB, 0xBF, .. "2025-03-01,1.00\n"u8], mapping)).BookingDate);
+    }
+
+    [Fact]
     public void A_position_beyond_the_record_is_refused_naming_the_column()
     {
         var mapping = Define("""{"currency": "EUR", "columns": {"booking_date": "Date", "amount": 9}}""");
