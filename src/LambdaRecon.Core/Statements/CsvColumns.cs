@@ -109,6 +109,6 @@ internal sealed record CsvColumns(
         return fault is null;
     }
 
-    /// <summary>The label of a resolved column, for <see cref="StatementError.Element"/>.</summary>
+    /// <summary>The label of a resolved column, for an error's reason; null for none.</summary>
     public string? Label(int index) => index < 0 ? null : Labels[index];
 }

@@ -9,8 +9,8 @@ public static class CsvStatement
 {
     /// <summary>
     /// Parses the whole statement: after <see cref="CsvMapping.SkipRows"/> lines, the header (unless the
-    /// mapping has none), then the lines. Any fault refuses the file whole, with the line it is on and
-    /// (in <see cref="StatementError.Element"/>) the column: a malformed record, a field count that
+    /// mapping has none), then the lines. Any fault refuses the file whole, with the line it is on and the
+    /// column at fault ("column 2 'Amount': …"): a malformed record, a field count that
     /// differs from the header's, a missing required value, an inexact amount, an unknown currency, a
     /// repeated id.
     /// </summary>
@@ -83,7 +83,7 @@ public static class CsvStatement
 
             if (!TryConvert(csv, state, out var line, out var column, out var reason))
             {
-                error = new StatementError(csv.Line, columns.Label(column), reason);
+                error = new StatementError(csv.Line, null, columns.Label(column) is { } label ? $"{label}: {reason}" : reason);
                 return false;
             }
 
@@ -190,11 +190,9 @@ public static class CsvStatement
         {
             // The line's meaning, not its text: the same line with other spacing, quoting, line breaks or
             // unmapped columns (a running balance) gets the same id.
-            var canonical = state.Canonical.Clear();
-            foreach (var part in (ReadOnlySpan<string?>)[currency.Code, booked.ToString("O", CultureInfo.InvariantCulture),
-                         valueDate.ToString("O", CultureInfo.InvariantCulture), amount.Minor.ToString(CultureInfo.InvariantCulture),
-                         fee?.Minor.ToString(CultureInfo.InvariantCulture), net?.Minor.ToString(CultureInfo.InvariantCulture),
-                         reference, endToEnd, counterparty, description, category, payout])
+            var canonical = state.Canonical.Clear().Append(CultureInfo.InvariantCulture,
+                $"{currency.Code}\u001F{booked.DayNumber}\u001F{valueDate.DayNumber}\u001F{amount.Minor}\u001F{fee?.Minor}\u001F{net?.Minor}\u001F");
+            foreach (var part in (ReadOnlySpan<string?>)[reference, endToEnd, counterparty, description, category, payout])
             {
                 AppendCollapsed(canonical, part);
                 canonical.Append('\u001F');

@@ -457,7 +457,7 @@ public static class BadInputCorpus
             Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 404, Problems + "not-found"));
         all.Add(new BadInput(c, "a statement without account_id", "/api/v1/statements?format=csv", "text/csv",
             Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 400, Problems + "validation", "account_id"));
-        all.Add(new BadInput(c, "a statement in an unknown format", $"/api/v1/statements?account_id={Bank}&format=mt940", "text/plain",
+        all.Add(new BadInput(c, "a statement in an unknown format", $"/api/v1/statements?account_id={Bank}&format=ofx", "text/plain",
             Encoding.UTF8.GetBytes(":20:X\n"), 400, Problems + "validation", "format"));
         all.Add(new BadInput(c, "a statement with an unknown mapping", $"/api/v1/statements?account_id={Bank}&format=csv&mapping=paypal", "text/csv",
             Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 400, Problems + "validation", "mapping"));
