@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using LambdaRecon.Core.Monetary;
 
 namespace LambdaRecon.Core.Statements;
@@ -120,7 +119,7 @@ public static class CsvStatement
         /// <summary>With a decimal separator "as the file writes it": the one the first amount with a fraction used, and its line.</summary>
         public (char Separator, int Line)? Decimal { get; set; }
 
-        public StringBuilder Canonical { get; } = new();
+        public CanonicalText Canonical { get; } = new();
     }
 
     private static bool Included(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping)
@@ -190,15 +189,15 @@ public static class CsvStatement
         {
             // The line's meaning, not its text: the same line with other spacing, quoting, line breaks or
             // unmapped columns (a running balance) gets the same id.
-            var canonical = state.Canonical.Clear().Append(CultureInfo.InvariantCulture,
-                $"{currency.Code}\u001F{booked.DayNumber}\u001F{valueDate.DayNumber}\u001F{amount.Minor}\u001F{fee?.Minor}\u001F{net?.Minor}\u001F");
+            var canonical = state.Canonical;
+            canonical.Clear();
+            canonical.AppendNumbers(currency.Code, booked.DayNumber, valueDate.DayNumber, amount.Minor, fee?.Minor, net?.Minor);
             foreach (var part in (ReadOnlySpan<string?>)[reference, endToEnd, counterparty, description, category, payout])
             {
-                AppendCollapsed(canonical, part);
-                canonical.Append('\u001F');
+                canonical.AppendCollapsed(part);
             }
 
-            unique = state.Ids.TryTakeHashed(canonical.ToString(), csv.Line, out id, out firstLine);
+            unique = state.Ids.TryTakeHashed(canonical.Text, csv.Line, out id, out firstLine);
         }
         else
         {
@@ -218,25 +217,76 @@ public static class CsvStatement
         return true;
     }
 
-    /// <summary>Appends the text with every run of white space (line breaks included) as one space.</summary>
-    private static void AppendCollapsed(StringBuilder builder, string? text)
+    /// <summary>
+    /// The fields a hashed line id covers, each ended by U+001F, in one reused buffer: numbers as invariant
+    /// digits, texts with every run of white space (line breaks included) as one space and none at the ends.
+    /// </summary>
+    private sealed class CanonicalText
     {
-        var space = false;
-        foreach (var c in text ?? "")
+        private char[] _buffer = new char[256];
+        private int _length;
+
+        public ReadOnlySpan<char> Text => _buffer.AsSpan(0, _length);
+
+        public void Clear() => _length = 0;
+
+        public void AppendNumbers(string currency, int booked, int value, long amount, long? fee, long? net)
         {
-            if (char.IsWhiteSpace(c))
+            Append(currency);
+            Span<char> digits = stackalloc char[20];
+            foreach (var number in (ReadOnlySpan<long?>)[booked, value, amount, fee, net])
             {
-                space = true;
-                continue;
+                if (number is { } n)
+                {
+                    n.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+                    Append(digits[..written]);
+                }
+                else
+                {
+                    Append("\u001F");
+                }
             }
+        }
 
-            if (space)
+        public void AppendCollapsed(string? text)
+        {
+            Reserve((text?.Length ?? 0) + 1);
+            var space = false;
+            foreach (var c in text ?? "")
             {
-                builder.Append(' ');
+                if (char.IsWhiteSpace(c))
+                {
+                    space = true;
+                    continue;
+                }
+
+                if (space && _length > 0 && _buffer[_length - 1] != '\u001F')
+                {
+                    _buffer[_length++] = ' ';
+                }
+
                 space = false;
+                _buffer[_length++] = c;
             }
 
-            builder.Append(c);
+            _buffer[_length++] = '\u001F';
+        }
+
+        /// <summary>Appends the text and a field end.</summary>
+        private void Append(ReadOnlySpan<char> text)
+        {
+            Reserve(text.Length + 1);
+            text.CopyTo(_buffer.AsSpan(_length));
+            _length += text.Length;
+            _buffer[_length++] = '\u001F';
+        }
+
+        private void Reserve(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+            }
         }
     }
 
