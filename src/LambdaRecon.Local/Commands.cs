@@ -64,7 +64,7 @@ public static class Commands
             usage: start [--kestrel] | start-api [--kestrel]
                    | invoke <Function> [--event <file.json>|-] [--env-vars <env.json>]
                    | generate-event apigateway-http|sqs|schedule|cloudformation [options: see README]
-                   | import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
+                   | import-statement --account <id> --format csv|camt053 [--mapping <name> | --mapping-file <mapping.json>] --file <path>
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
                    | tenants create --tenant <id> --name <text> | tenants list
@@ -278,7 +278,7 @@ public static class Commands
             return Usage("import-statement needs --account, --format and --file");
         }
 
-        return await ImportStatementCommand.RunAsync(account, format, Option(args, "--mapping"), file);
+        return await ImportStatementCommand.RunAsync(account, format, Option(args, "--mapping"), file, Option(args, "--mapping-file"));
     }
 
     /// <summary>Applies the migrations to DATABASE_URL's database; a second run applies nothing.</summary>

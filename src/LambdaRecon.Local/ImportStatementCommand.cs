@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
@@ -15,13 +16,22 @@ namespace LambdaRecon.Local;
 /// </summary>
 internal static class ImportStatementCommand
 {
-    public static async Task<int> RunAsync(string account, string format, string? mapping, string file)
+    /// <param name="mapping">A built-in mapping's name or one the account's tenant stored.</param>
+    /// <param name="mappingFile">A mapping definition in a JSON file, as POST /api/v1/statement-mappings takes it; instead of <paramref name="mapping"/>.</param>
+    public static async Task<int> RunAsync(string account, string format, string? mapping, string file, string? mappingFile = null)
     {
+        var (csvMapping, mappingError) = await ResolveMappingAsync(account, mapping, mappingFile);
+        if (mappingError is not null)
+        {
+            await Console.Error.WriteLineAsync($"refused, nothing imported: {mappingError}");
+            return 1;
+        }
+
         var content = await File.ReadAllBytesAsync(file);
         Outcome outcome;
         if (Console.IsErrorRedirected)
         {
-            outcome = await ImportAsync(account, format, mapping, file, content, (_, _) => Phase.Silent);
+            outcome = await ImportAsync(account, format, csvMapping, file, content, (_, _) => Phase.Silent);
         }
         else
         {
@@ -29,7 +39,7 @@ internal static class ImportStatementCommand
             outcome = await console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 30 }, new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .StartAsync(context => ImportAsync(account, format, mapping, file, content,
+                .StartAsync(context => ImportAsync(account, format, csvMapping, file, content,
                     (name, total) => new BarPhase(context.AddTask(name, maxValue: Math.Max(total ?? 1, 1)), total is null)));
         }
 
@@ -45,9 +55,54 @@ internal static class ImportStatementCommand
 
     private sealed record Outcome(int ExitCode, string? Answer, string Message);
 
+    /// <summary>The mapping the options name, as the API resolves mapping=&lt;name&gt;; (null, null) for none.</summary>
+    private static async Task<(CsvMapping? Mapping, string? Error)> ResolveMappingAsync(string account, string? mapping, string? mappingFile)
+    {
+        if (mappingFile is not null)
+        {
+            if (mapping is not null)
+            {
+                return (null, "give --mapping or --mapping-file, not both");
+            }
+
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(await File.ReadAllBytesAsync(mappingFile));
+            }
+            catch (JsonException e)
+            {
+                return (null, $"{mappingFile} is not JSON: {e.Message}");
+            }
+
+            using (document)
+            {
+                return CsvMappingDefinition.TryRead(Path.GetFileNameWithoutExtension(mappingFile), document.RootElement, out var read, out var fault)
+                    ? (read, null)
+                    : (null, $"{mappingFile}: {(fault!.Field.Length == 0 ? "" : fault.Field + ": ")}{fault.Reason}");
+            }
+        }
+
+        if (mapping is null)
+        {
+            return (null, null);
+        }
+
+        if (CsvMapping.Named(mapping) is { } builtIn)
+        {
+            return (builtIn, null);
+        }
+
+        await using var services = EngineServices.BuildForFunction(EngineParts.Database);
+        var store = services.GetRequiredService<StatementMappingStore>();
+        return await store.TenantOfAccountAsync(account, CancellationToken.None) is { } tenant
+            ? await store.ResolveAsync(tenant, mapping, CancellationToken.None)
+            : (null, $"account '{account}' does not exist");
+    }
+
     /// <param name="begin">Starts a phase named so, of a known number of steps or (null) of an unknown one.</param>
     private static async Task<Outcome> ImportAsync(
-        string account, string format, string? mapping, string file, byte[] content, Func<string, int?, Phase> begin)
+        string account, string format, CsvMapping? mapping, string file, byte[] content, Func<string, int?, Phase> begin)
     {
         var clock = Stopwatch.StartNew();
         var parsing = begin($"parsing {Path.GetFileName(file)} ({content.Length / 1024.0 / 1024.0:0.0} MiB)", null);
@@ -78,7 +133,7 @@ internal static class ImportStatementCommand
         });
         clock.Restart();
         var import = await services.GetRequiredService<StatementStore>().ImportAsync(
-            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines, "local-cli", CancellationToken.None,
+            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping.Name), content, lines, "local-cli", CancellationToken.None,
             progress);
         (storing ?? copying).Done();
         var importTime = clock.Elapsed;

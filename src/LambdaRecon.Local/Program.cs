@@ -5,7 +5,7 @@ using LambdaRecon.Local;
 //                                           and ReconcileFunction on the template's schedule (the default)
 //   start-api                               the API alone
 //   invoke <Function> --event <file.json>   one invocation of a function's entry point; prints its response
-//   import-statement --account <id> --format csv|camt053 [--mapping generic|stripe] --file <path>
+//   import-statement --account <id> --format csv|camt053 [--mapping <name> | --mapping-file <mapping.json>] --file <path>
 //   dlq-redrive                             moves the DLQ's messages back to the queue
 //   migrate                                 applies migrations/ to DATABASE_URL's database
 //   keys create|list|revoke                 API keys in DATABASE_URL's database

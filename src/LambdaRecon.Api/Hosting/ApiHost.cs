@@ -63,6 +63,7 @@ public static class ApiHost
         app.MapAccountsApi();
         app.MapReconciliationApi();
         app.MapSuggestionsApi();
+        app.MapStatementMappingsApi();
         app.MapKeysApi();
         app.MapTenantsApi();
     }

@@ -42,7 +42,8 @@ public static class ReconciliationApi
 
     /// <summary>Imports a statement file sent as the raw body or as the first file of a multipart form: all lines or none.</summary>
     public static async Task<IResult> ImportStatementAsync(
-        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping, AccountStore accounts, StatementStore statements, CancellationToken cancellationToken)
+        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping, AccountStore accounts, StatementStore statements, StatementMappingStore mappings,
+        CancellationToken cancellationToken)
     {
         if (accountId is null || await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is not { } account)
         {
@@ -57,9 +58,10 @@ public static class ReconciliationApi
             return Problem.Validation("format", $"unknown format '{format}': use {string.Join(", ", StatementFile.Formats)}");
         }
 
-        if (mapping is not null && CsvMapping.Named(mapping) is null)
+        var (csvMapping, unknownMapping) = mapping is null ? (null, null) : await mappings.ResolveAsync(http.Client().TenantId, mapping, cancellationToken);
+        if (unknownMapping is not null)
         {
-            return Problem.Validation("mapping", $"unknown mapping '{mapping}': use generic or stripe");
+            return Problem.Validation("mapping", unknownMapping);
         }
 
         var (content, unreadable) = await StatementBody.ReadAsync(http.Request, format, cancellationToken);
@@ -68,7 +70,7 @@ public static class ReconciliationApi
             return unreadable;
         }
 
-        if (!StatementFile.TryParse(content, format, mapping, out var parsed, out format, out var error, cancellationToken))
+        if (!StatementFile.TryParse(content, format, csvMapping, out var parsed, out format, out var error, cancellationToken))
         {
             var at = error!.Element ?? (error.Line == 0 ? "file" : $"line {error.Line}");
             return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error.ToString(),

@@ -12,15 +12,16 @@ namespace LambdaRecon.Core.Statements;
 /// refused rather than guessed at: a lenient reading of a broken export could shift an amount into
 /// the wrong column.
 /// </remarks>
-internal sealed class CsvRecordReader(TextReader reader, char delimiter)
+/// <param name="firstLine">The physical line the reader starts on (after lines the caller skipped), so errors name the file's lines.</param>
+internal sealed class CsvRecordReader(TextReader reader, char delimiter, int firstLine = 1)
 {
-    /// <summary>Separates fields inside <see cref="Record"/>; a control character no export uses.</summary>
+    /// <summary>Separates fields inside the record buffer; a control character no export uses.</summary>
     private const char FieldSeparator = '\u001F';
 
     private readonly char[] _input = new char[64 * 1024];
     private int _position;
     private int _length;
-    private int _nextLine = 1;
+    private int _nextLine = firstLine;
     private char[] _record = new char[1024];
     private int _recordLength;
     private int[] _fieldEnds = new int[32];
@@ -29,9 +30,6 @@ internal sealed class CsvRecordReader(TextReader reader, char delimiter)
     public int Line { get; private set; }
 
     public int FieldCount { get; private set; }
-
-    /// <summary>Every field of the record, unescaped, each followed by U+001F: a canonical form to hash.</summary>
-    public ReadOnlySpan<char> Record => _record.AsSpan(0, _recordLength);
 
     /// <summary>The field at the index, unescaped; empty for a negative index (a column the file lacks).</summary>
     public ReadOnlySpan<char> Field(int index)

@@ -7,9 +7,11 @@ namespace LambdaRecon.Core.Statements;
 public static class CsvStatement
 {
     /// <summary>
-    /// Parses the whole statement. The first record is the header. Any fault refuses the file whole,
-    /// with the line it is on: a malformed record, a field count that differs from the header's, a
-    /// missing required value, an inexact amount, an unknown currency, a repeated id.
+    /// Parses the whole statement: after <see cref="CsvMapping.SkipRows"/> lines, the header (unless the
+    /// mapping has none), then the lines. Any fault refuses the file whole, with the line it is on and the
+    /// column at fault ("column 2 'Amount': …"): a malformed record, a field count that
+    /// differs from the header's, a missing required value, an inexact amount, an unknown currency, a
+    /// repeated id.
     /// </summary>
     /// <exception cref="ArgumentException">The mapping itself is inconsistent (a programming error, not a bad file).</exception>
     /// <exception cref="OperationCanceledException">The caller gave up.</exception>
@@ -25,10 +27,26 @@ public static class CsvStatement
         CheckMapping(mapping);
         lines = [];
 
-        var csv = new CsvRecordReader(reader, mapping.Delimiter);
+        // Excel writes a byte order mark that a TextReader built without detection leaves in place.
+        if (reader.Peek() == '\uFEFF')
+        {
+            reader.Read();
+        }
+
+        for (var skipped = 0; skipped < mapping.SkipRows; skipped++)
+        {
+            if (reader.ReadLine() is null)
+            {
+                error = new StatementError(skipped + 1, null, $"the file ends within the {mapping.SkipRows} lines mapping '{mapping.Name}' skips");
+                return false;
+            }
+        }
+
+        var csv = new CsvRecordReader(reader, mapping.Delimiter, mapping.SkipRows + 1);
         if (!csv.TryRead(out var readError))
         {
-            error = new StatementError(csv.Line == 0 ? 1 : csv.Line, null, readError ?? "the file is empty: a header line is expected");
+            error = new StatementError(csv.Line == 0 ? mapping.SkipRows + 1 : csv.Line, null,
+                readError ?? $"the file is empty: {(mapping.HasHeader ? "a header line" : "a line")} is expected");
             return false;
         }
 
@@ -38,28 +56,33 @@ public static class CsvStatement
             return false;
         }
 
-        var headerFields = csv.FieldCount;
-        var formats = mapping.DateFormats.ToArray();
-        var ids = new LineIds();
-        Currency? lastCurrency = null;
+        var state = new State(mapping, columns, csv.FieldCount);
         var result = new List<StatementLine>();
-        while (csv.TryRead(out readError))
+        // Without a header the record just read is the first line.
+        var pending = !mapping.HasHeader;
+        while (pending || csv.TryRead(out readError))
         {
+            pending = false;
             // Often enough that a client who leaves stops a long file within milliseconds; rarely enough to cost nothing.
             if (result.Count % 1024 == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            if (csv.FieldCount != headerFields)
+            if (csv.FieldCount != state.Fields)
             {
-                error = new StatementError(csv.Line, null, $"{csv.FieldCount} fields where the header has {headerFields}");
+                error = new StatementError(csv.Line, null, $"{csv.FieldCount} fields where the {(mapping.HasHeader ? "header" : "first line")} has {state.Fields}");
                 return false;
             }
 
-            if (!TryConvert(csv, columns, mapping, formats, ids, ref lastCurrency, out var line, out var reason))
+            if (!Included(csv, columns, mapping))
             {
-                error = new StatementError(csv.Line, null, reason);
+                continue;
+            }
+
+            if (!TryConvert(csv, state, out var line, out var column, out var reason))
+            {
+                error = new StatementError(csv.Line, null, columns.Label(column) is { } label ? $"{label}: {reason}" : reason);
                 return false;
             }
 
@@ -77,34 +100,70 @@ public static class CsvStatement
         return true;
     }
 
-    private static bool TryConvert(
-        CsvRecordReader csv,
-        CsvColumns columns,
-        CsvMapping mapping,
-        string[] formats,
-        LineIds ids,
-        ref Currency? lastCurrency,
-        out StatementLine line,
-        out string reason)
+    /// <summary>What one parse carries from line to line.</summary>
+    private sealed class State(CsvMapping mapping, CsvColumns columns, int fields)
+    {
+        public CsvMapping Mapping { get; } = mapping;
+
+        public CsvColumns Columns { get; } = columns;
+
+        public int Fields { get; } = fields;
+
+        public string[] Formats { get; } = [.. mapping.DateFormats];
+
+        public LineIds Ids { get; } = new();
+
+        /// <summary>A statement is nearly always in one currency: the last one is reused rather than looked up again.</summary>
+        public Currency? LastCurrency { get; set; }
+
+        /// <summary>With a decimal separator "as the file writes it": the one the first amount with a fraction used, and its line.</summary>
+        public (char Separator, int Line)? Decimal { get; set; }
+
+        public CanonicalText Canonical { get; } = new();
+    }
+
+    private static bool Included(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping)
+    {
+        if (columns.OnlyWhere < 0)
+        {
+            return true;
+        }
+
+        var value = csv.Field(columns.OnlyWhere).Trim();
+        foreach (var wanted in mapping.OnlyValues)
+        {
+            if (value.Equals(wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryConvert(CsvRecordReader csv, State state, out StatementLine line, out int column, out string reason)
     {
         line = null!;
-        if (!TryCurrency(csv, columns, mapping, ref lastCurrency, out var currency, out reason)
-            || !TryDate(csv, columns.BookingDate, formats, "booking date", out var booked, out reason)
-            || !TryAmount(csv, columns, mapping, currency, out var amount, out reason)
-            || !TryOptionalAmount(csv, columns.Fee, mapping, currency, "fee", out var fee, out reason)
-            || !TryOptionalAmount(csv, columns.Net, mapping, currency, "net", out var net, out reason))
+        var columns = state.Columns;
+        if (!TryCurrency(csv, state, out var currency, out column, out reason)
+            || !TryDate(csv, columns.BookingDate, state.Formats, "booking date", out var booked, out column, out reason)
+            || !TryAmount(csv, state, currency, out var amount, out column, out reason)
+            || !TryOptionalAmount(csv, columns.Fee, state, currency, "fee", out var fee, out column, out reason)
+            || !TryOptionalAmount(csv, columns.Net, state, currency, "net", out var net, out column, out reason))
         {
             return false;
         }
 
         var valueDate = booked;
-        if (!csv.Field(columns.ValueDate).IsWhiteSpace() && !TryDate(csv, columns.ValueDate, formats, "value date", out valueDate, out reason))
+        if (!csv.Field(columns.ValueDate).IsWhiteSpace()
+            && !TryDate(csv, columns.ValueDate, state.Formats, "value date", out valueDate, out column, out reason))
         {
             return false;
         }
 
         if (fee is { } f && net is { } n && n != amount - f)
         {
+            column = columns.Net;
             reason = $"net {n.ToDecimalString()} is not amount {amount.ToDecimalString()} minus fee {f.ToDecimalString()}";
             return false;
         }
@@ -112,51 +171,138 @@ public static class CsvStatement
         var provided = Text(csv, columns.LineId);
         var reference = Text(csv, columns.Reference);
         var endToEnd = Text(csv, columns.EndToEndId);
-        if (StatementLine.TooLong(("id", provided), ("reference", reference), ("end-to-end id", endToEnd)) is { } tooLong)
+        var payout = Text(csv, columns.PayoutId);
+        column = -1;
+        if (StatementLine.TooLong(("id", provided), ("reference", reference), ("end-to-end id", endToEnd), ("payout id", payout)) is { } tooLong)
         {
             reason = tooLong;
             return false;
         }
 
+        var counterparty = Text(csv, columns.Counterparty);
+        var description = Text(csv, columns.Description);
+        var category = Text(csv, columns.Category);
         string id;
         int firstLine;
-        var unique = provided is null
-            ? ids.TryTakeHashed(csv.Record, csv.Line, out id, out firstLine)
-            : ids.TryTake(id = provided, csv.Line, out firstLine);
+        bool unique;
+        if (provided is null)
+        {
+            // The line's meaning, not its text: the same line with other spacing, quoting, line breaks or
+            // unmapped columns (a running balance) gets the same id.
+            var canonical = state.Canonical;
+            canonical.Clear();
+            canonical.AppendNumbers(currency.Code, booked.DayNumber, valueDate.DayNumber, amount.Minor, fee?.Minor, net?.Minor);
+            foreach (var part in (ReadOnlySpan<string?>)[reference, endToEnd, counterparty, description, category, payout])
+            {
+                canonical.AppendCollapsed(part);
+            }
+
+            unique = state.Ids.TryTakeHashed(canonical.Text, csv.Line, out id, out firstLine);
+        }
+        else
+        {
+            unique = state.Ids.TryTake(id = provided, csv.Line, out firstLine);
+        }
+
         if (!unique)
         {
+            column = columns.LineId;
             reason = $"id '{id}' repeats the line starting on line {firstLine}";
             return false;
         }
 
         line = new StatementLine(
-            id,
-            csv.Line,
-            amount,
-            booked,
-            valueDate,
-            reference,
-            endToEnd,
-            Text(csv, columns.Counterparty),
-            Text(csv, columns.Description),
-            fee,
-            net);
+            id, csv.Line, amount, booked, valueDate, reference, endToEnd, counterparty, description, fee, net,
+            PayoutId: payout, Category: category);
         return true;
     }
 
-    /// <summary>A statement is nearly always in one currency: the last one is reused rather than looked up again.</summary>
-    private static bool TryCurrency(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping, ref Currency? last, out Currency currency, out string reason)
+    /// <summary>
+    /// The fields a hashed line id covers, each ended by U+001F, in one reused buffer: numbers as invariant
+    /// digits, texts with every run of white space (line breaks included) as one space and none at the ends.
+    /// </summary>
+    private sealed class CanonicalText
     {
-        reason = "";
-        var code = csv.Field(columns.Currency).Trim();
-        if (code.IsEmpty)
+        private char[] _buffer = new char[256];
+        private int _length;
+
+        public ReadOnlySpan<char> Text => _buffer.AsSpan(0, _length);
+
+        public void Clear() => _length = 0;
+
+        public void AppendNumbers(string currency, int booked, int value, long amount, long? fee, long? net)
         {
-            currency = mapping.DefaultCurrency ?? default;
-            reason = "the currency is empty and the mapping has no default currency";
-            return mapping.DefaultCurrency is not null;
+            Append(currency);
+            Span<char> digits = stackalloc char[20];
+            foreach (var number in (ReadOnlySpan<long?>)[booked, value, amount, fee, net])
+            {
+                if (number is { } n)
+                {
+                    n.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+                    Append(digits[..written]);
+                }
+                else
+                {
+                    Append("\u001F");
+                }
+            }
         }
 
-        if (last is { } known && code.Equals(known.Code, StringComparison.OrdinalIgnoreCase))
+        public void AppendCollapsed(string? text)
+        {
+            Reserve((text?.Length ?? 0) + 1);
+            var space = false;
+            foreach (var c in text ?? "")
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    space = true;
+                    continue;
+                }
+
+                if (space && _length > 0 && _buffer[_length - 1] != '\u001F')
+                {
+                    _buffer[_length++] = ' ';
+                }
+
+                space = false;
+                _buffer[_length++] = c;
+            }
+
+            _buffer[_length++] = '\u001F';
+        }
+
+        /// <summary>Appends the text and a field end.</summary>
+        private void Append(ReadOnlySpan<char> text)
+        {
+            Reserve(text.Length + 1);
+            text.CopyTo(_buffer.AsSpan(_length));
+            _length += text.Length;
+            _buffer[_length++] = '\u001F';
+        }
+
+        private void Reserve(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+            }
+        }
+    }
+
+    private static bool TryCurrency(CsvRecordReader csv, State state, out Currency currency, out int column, out string reason)
+    {
+        reason = "";
+        column = state.Columns.Currency;
+        var code = csv.Field(column).Trim();
+        if (code.IsEmpty)
+        {
+            currency = state.Mapping.DefaultCurrency ?? default;
+            reason = "the currency is empty and the mapping has no fixed currency";
+            return state.Mapping.DefaultCurrency is not null;
+        }
+
+        if (state.LastCurrency is { } known && code.Equals(known.Code, StringComparison.OrdinalIgnoreCase))
         {
             currency = known;
             return true;
@@ -165,7 +311,7 @@ public static class CsvStatement
         Span<char> upper = stackalloc char[3];
         if (code.Length == 3 && code.ToUpperInvariant(upper) == 3 && Currency.TryGet(new string(upper), out currency))
         {
-            last = currency;
+            state.LastCurrency = currency;
             return true;
         }
 
@@ -174,8 +320,9 @@ public static class CsvStatement
         return false;
     }
 
-    private static bool TryDate(CsvRecordReader csv, int column, string[] formats, string what, out DateOnly date, out string reason)
+    private static bool TryDate(CsvRecordReader csv, int column, string[] formats, string what, out DateOnly date, out int at, out string reason)
     {
+        at = column;
         var text = csv.Field(column).Trim();
         if (DateTime.TryParseExact(text, formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
         {
@@ -191,35 +338,80 @@ public static class CsvStatement
         return false;
     }
 
-    private static bool TryAmount(CsvRecordReader csv, CsvColumns columns, CsvMapping mapping, Currency currency, out Money amount, out string reason)
+    private static bool TryAmount(CsvRecordReader csv, State state, Currency currency, out Money amount, out int column, out string reason)
     {
-        if (columns.Amount >= 0)
+        var columns = state.Columns;
+        switch (state.Mapping.Sign)
         {
-            return TryMoney(csv.Field(columns.Amount), mapping, currency, "amount", out amount, out reason);
-        }
+            case CsvSign.SignedAmount or CsvSign.InvertedAmount:
+                column = columns.Amount;
+                if (!TryMoney(csv.Field(column), state, currency, "amount", csv.Line, out amount, out reason))
+                {
+                    return false;
+                }
 
-        var debit = csv.Field(columns.Debit).Trim();
-        var credit = csv.Field(columns.Credit).Trim();
-        if (debit.IsEmpty == credit.IsEmpty)
-        {
-            amount = default;
-            reason = debit.IsEmpty ? "both debit and credit are empty" : "both debit and credit hold an amount";
-            return false;
-        }
+                amount = state.Mapping.Sign == CsvSign.InvertedAmount ? new Money(-amount.Minor, currency) : amount;
+                return true;
 
-        if (!TryMoney(debit.IsEmpty ? credit : debit, mapping, currency, debit.IsEmpty ? "credit" : "debit", out var magnitude, out reason))
-        {
-            amount = default;
-            return false;
-        }
+            case CsvSign.Direction:
+                column = columns.Direction;
+                var direction = csv.Field(column).Trim().ToString();
+                var debit = state.Mapping.DebitValues.Any(v => string.Equals(direction, v.Trim(), StringComparison.OrdinalIgnoreCase));
+                if (!debit && !state.Mapping.CreditValues.Any(v => string.Equals(direction, v.Trim(), StringComparison.OrdinalIgnoreCase)))
+                {
+                    amount = default;
+                    reason = $"direction '{direction}' is none of the debit values ({string.Join(", ", state.Mapping.DebitValues)}) "
+                        + $"or credit values ({string.Join(", ", state.Mapping.CreditValues)})";
+                    return false;
+                }
 
-        var minor = Math.Abs(magnitude.Minor);
-        amount = new Money(debit.IsEmpty ? minor : -minor, currency);
-        return true;
+                column = columns.Amount;
+                if (!TryMoney(csv.Field(column), state, currency, "amount", csv.Line, out var magnitude, out reason))
+                {
+                    amount = default;
+                    return false;
+                }
+
+                // A debit written negative agrees with its direction; a negative credit contradicts it: a broken export.
+                if (magnitude.Minor < 0 && !debit)
+                {
+                    amount = default;
+                    reason = $"amount {magnitude.ToDecimalString()} contradicts direction '{direction}'";
+                    return false;
+                }
+
+                amount = new Money(debit ? -Math.Abs(magnitude.Minor) : Math.Abs(magnitude.Minor), currency);
+                return true;
+
+            default:
+                var debitText = csv.Field(columns.Debit).Trim();
+                var creditText = csv.Field(columns.Credit).Trim();
+                if (debitText.IsEmpty == creditText.IsEmpty)
+                {
+                    column = columns.Debit;
+                    amount = default;
+                    reason = debitText.IsEmpty ? "both debit and credit are empty" : "both debit and credit hold an amount";
+                    return false;
+                }
+
+                column = debitText.IsEmpty ? columns.Credit : columns.Debit;
+                if (!TryMoney(debitText.IsEmpty ? creditText : debitText, state, currency, debitText.IsEmpty ? "credit" : "debit", csv.Line,
+                        out var value, out reason))
+                {
+                    amount = default;
+                    return false;
+                }
+
+                var minor = Math.Abs(value.Minor);
+                amount = new Money(debitText.IsEmpty ? minor : -minor, currency);
+                return true;
+        }
     }
 
-    private static bool TryOptionalAmount(CsvRecordReader csv, int column, CsvMapping mapping, Currency currency, string what, out Money? amount, out string reason)
+    private static bool TryOptionalAmount(
+        CsvRecordReader csv, int column, State state, Currency currency, string what, out Money? amount, out int at, out string reason)
     {
+        at = column;
         amount = null;
         reason = "";
         if (csv.Field(column).IsWhiteSpace())
@@ -227,7 +419,7 @@ public static class CsvStatement
             return true;
         }
 
-        if (!TryMoney(csv.Field(column), mapping, currency, what, out var value, out reason))
+        if (!TryMoney(csv.Field(column), state, currency, what, csv.Line, out var value, out reason))
         {
             return false;
         }
@@ -236,32 +428,86 @@ public static class CsvStatement
         return true;
     }
 
-    /// <summary>Rewrites the mapping's number format to Money's ("-1234.56") and parses it exactly.</summary>
-    private static bool TryMoney(ReadOnlySpan<char> field, CsvMapping mapping, Currency currency, string what, out Money money, out string reason)
+    /// <summary>
+    /// Rewrites the mapping's number format to Money's ("-1234.56") and parses it exactly. Thousands
+    /// separators are taken only between groups of three digits of the whole part, so "1.2.3" or "12.34,5"
+    /// is refused rather than read as some other number.
+    /// </summary>
+    private static bool TryMoney(ReadOnlySpan<char> field, State state, Currency currency, string what, int line, out Money money, out string reason)
     {
+        money = default;
         var text = field.Trim();
-        if (text.StartsWith('+'))
+        var mapping = state.Mapping;
+        var separator = mapping.DecimalSeparator;
+        if (separator is null)
         {
-            text = text[1..];
+            var dot = text.Contains('.');
+            var comma = text.Contains(',');
+            if (dot && comma)
+            {
+                reason = $"{what}: '{text}' holds both '.' and ',' (mapping '{mapping.Name}' takes amounts without a thousands separator)";
+                return false;
+            }
+
+            if (dot || comma)
+            {
+                var written = dot ? '.' : ',';
+                state.Decimal ??= (written, line);
+                if (state.Decimal.Value.Separator != written)
+                {
+                    reason = $"{what}: '{text}' has the decimal separator '{written}', line {state.Decimal.Value.Line} has '{state.Decimal.Value.Separator}'";
+                    return false;
+                }
+
+                separator = written;
+            }
         }
 
         Span<char> buffer = stackalloc char[64];
         var length = 0;
-        foreach (var c in text)
+        var digitsInGroup = -1; // -1: no separator seen yet in the whole part
+        var groupOk = true;
+        var inFraction = false;
+        var start = text.StartsWith('+') ? 1 : 0;
+        for (var i = start; i < text.Length; i++)
         {
-            if (c == mapping.GroupSeparator)
+            var c = text[i];
+            if (!inFraction && c == mapping.GroupSeparator)
             {
+                // A separator needs 1-3 digits before the first one and exactly 3 between the next ones.
+                var before = digitsInGroup < 0 ? CountDigitsBack(buffer[..length]) : digitsInGroup;
+                groupOk &= digitsInGroup < 0 ? before is >= 1 and <= 3 : before == 3;
+                digitsInGroup = 0;
                 continue;
             }
 
             if (length == buffer.Length)
             {
-                money = default;
                 reason = $"the {what} is too long to be an amount";
                 return false;
             }
 
-            buffer[length++] = c == mapping.DecimalSeparator ? '.' : c;
+            if (c == separator)
+            {
+                groupOk &= digitsInGroup is < 0 or 3;
+                inFraction = true;
+                buffer[length++] = '.';
+                continue;
+            }
+
+            if (!inFraction && digitsInGroup >= 0 && char.IsAsciiDigit(c))
+            {
+                digitsInGroup++;
+            }
+
+            buffer[length++] = c is '.' or ',' ? '?' : c;
+        }
+
+        groupOk &= inFraction || digitsInGroup is < 0 or 3;
+        if (!groupOk)
+        {
+            reason = $"{what}: '{text}' has a thousands separator '{mapping.GroupSeparator}' out of place";
+            return false;
         }
 
         if (Money.TryParse(buffer[..length], currency, out money, out var error))
@@ -270,8 +516,20 @@ public static class CsvStatement
             return true;
         }
 
-        reason = $"{what}: {error}";
+        // Money quotes the rewritten number; the person reading the error knows the one in the file.
+        reason = $"{what}: {error!.Replace($"'{buffer[..length]}'", $"'{text}'", StringComparison.Ordinal)}";
         return false;
+    }
+
+    private static int CountDigitsBack(ReadOnlySpan<char> written)
+    {
+        var count = 0;
+        for (var i = written.Length - 1; i >= 0 && char.IsAsciiDigit(written[i]); i--)
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private static string? Text(CsvRecordReader csv, int column)
@@ -282,21 +540,9 @@ public static class CsvStatement
 
     private static void CheckMapping(CsvMapping mapping)
     {
-        var signed = mapping.Amount.Count > 0;
-        var split = mapping.Debit.Count > 0 && mapping.Credit.Count > 0;
-        if (signed == split)
+        if (CsvMappingDefinition.Inconsistency(mapping) is { } fault)
         {
-            throw new ArgumentException($"mapping '{mapping.Name}' must name either an amount column or both debit and credit columns", nameof(mapping));
-        }
-
-        if (mapping.BookingDate.Count == 0 || mapping.DateFormats.Count == 0)
-        {
-            throw new ArgumentException($"mapping '{mapping.Name}' must name a booking date column and at least one date format", nameof(mapping));
-        }
-
-        if (mapping.DecimalSeparator == mapping.GroupSeparator || mapping.DecimalSeparator == mapping.Delimiter)
-        {
-            throw new ArgumentException($"mapping '{mapping.Name}' uses '{mapping.DecimalSeparator}' for two purposes", nameof(mapping));
+            throw new ArgumentException($"mapping '{mapping.Name}': {fault.Reason}", nameof(mapping));
         }
     }
 }

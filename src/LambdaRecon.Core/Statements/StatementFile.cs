@@ -11,16 +11,17 @@ public static class StatementFile
     public static readonly string[] Formats = ["auto", "csv", "camt053", "mt940", "mt942", "bai2"];
 
     /// <summary>
-    /// Parses a whole file into its statements: "csv" with a named mapping (generic when none is given),
+    /// Parses a whole file into its statements: "csv" through a mapping (<see cref="CsvMapping.Generic"/> when
+    /// null; the caller resolves a name, built-in or stored, see <see cref="CsvMapping.Named"/>),
     /// "camt053", "mt940"/"mt942" (one reader: a file may mix both), "bai2", or "auto" (see
-    /// <see cref="Detect"/>). Unknown formats and mappings are an error like any fault of the file, and so
+    /// <see cref="Detect"/>). Unknown formats are an error like any fault of the file, and so
     /// is a file without a single line: a header-only export is a failed export, and recording it would
     /// hide that.
     /// </summary>
     /// <param name="detected">The format the file was read as (the given one, or what "auto" found).</param>
     /// <exception cref="OperationCanceledException">The caller gave up (the client left, the host is stopping).</exception>
     public static bool TryParse(
-        byte[] content, string format, string? mapping, out IReadOnlyList<BankStatement> statements, out string detected,
+        byte[] content, string format, CsvMapping? mapping, out IReadOnlyList<BankStatement> statements, out string detected,
         out StatementError? error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -36,20 +37,17 @@ public static class StatementFile
         switch (detected)
         {
             case "csv":
-                var csvMapping = CsvMapping.Named(mapping ?? "generic");
-                if (csvMapping is null)
-                {
-                    error = new StatementError(0, null, $"unknown mapping '{mapping}': use generic or stripe");
-                    return false;
-                }
-
-                if (NotText(content) is { } fault)
+                var csvMapping = mapping ?? CsvMapping.Generic;
+                string? decoded = null;
+                if (csvMapping.Encoding == CsvEncoding.Utf8 ? NotText(content) is { } fault : !CsvText.TryDecode(content, csvMapping.Encoding, out decoded, out fault))
                 {
                     error = fault;
                     return false;
                 }
 
-                using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
+                using (TextReader reader = decoded is null
+                           ? new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false)
+                           : new StringReader(decoded))
                 {
                     parsed = CsvStatement.TryParse(reader, csvMapping, out var lines, out error, cancellationToken);
                     statements = parsed ? [Unidentified(lines)] : [];
@@ -157,7 +155,7 @@ public static class StatementFile
         new(1, null, null, null, null, null, null, IsInterim: false, lines);
 
     /// <summary>
-    /// A CSV statement is UTF-8 text (a byte order mark is allowed): bytes that are not UTF-8 would be
+    /// A statement in UTF-8 (a CSV mapping's default; a byte order mark is allowed): bytes that are not UTF-8 would be
     /// replaced by U+FFFD when decoded, silently changing a name or a reference, and PostgreSQL text
     /// cannot hold U+0000. Names the line of the first such byte.
     /// </summary>
@@ -171,7 +169,7 @@ public static class StatementFile
         }
 
         var at = nul < 0 ? invalid : invalid < 0 ? nul : Math.Min(nul, invalid);
-        return new StatementError(LineAt(content, at), null, at == nul
+        return new StatementError(CsvText.LineAt(content, at), null, at == nul
             ? "the file holds a NUL byte: a statement is text"
             : $"byte {at + 1} (0x{content[at]:X2}) is not UTF-8: export the statement as UTF-8");
     }
@@ -189,20 +187,5 @@ public static class StatementFile
         }
 
         return -1;
-    }
-
-    /// <summary>The 1-based physical line of a byte, counting CRLF, LF and CR as the CSV reader does.</summary>
-    private static int LineAt(ReadOnlySpan<byte> content, int offset)
-    {
-        var line = 1;
-        for (var i = 0; i < offset; i++)
-        {
-            if (content[i] == '\n' || (content[i] == '\r' && (i + 1 >= content.Length || content[i + 1] != '\n')))
-            {
-                line++;
-            }
-        }
-
-        return line;
     }
 }

@@ -40,6 +40,7 @@ public static class EngineServices
         services.AddSingleton<TransactionIntake>();
         services.AddSingleton<TransactionReader>();
         services.AddSingleton<StatementStore>();
+        services.AddSingleton<StatementMappingStore>();
         services.AddSingleton<ReconciliationService>();
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();

@@ -107,6 +107,7 @@ public class CsvStatementTests
             DecimalSeparator = ',',
             GroupSeparator = '.',
             DateFormats = ["dd.MM.yyyy"],
+            Sign = CsvSign.DebitCredit,
             BookingDate = ["Buchungstag"],
             Debit = ["Soll"],
             Credit = ["Haben"],
@@ -160,7 +161,7 @@ public class CsvStatementTests
     [Fact]
     public void Both_or_neither_of_debit_and_credit_is_refused()
     {
-        var mapping = new CsvMapping { Name = "split", BookingDate = ["Date"], Debit = ["Debit"], Credit = ["Credit"], DefaultCurrency = Eur };
+        var mapping = new CsvMapping { Name = "split", Sign = CsvSign.DebitCredit, BookingDate = ["Date"], Debit = ["Debit"], Credit = ["Credit"], DefaultCurrency = Eur };
 
         Assert.Contains("both debit and credit hold an amount", Refused("Date,Debit,Credit\n2025-03-01,1.00,2.00\n", mapping).Reason, StringComparison.Ordinal);
         Assert.Contains("both debit and credit are empty", Refused("Date,Debit,Credit\n2025-03-01,,\n", mapping).Reason, StringComparison.Ordinal);
