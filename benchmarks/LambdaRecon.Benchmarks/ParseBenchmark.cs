@@ -59,8 +59,9 @@ internal static class ParseBenchmark
         }
 
         var importing = Stopwatch.StartNew();
+        var statement = new BankStatement(1, null, null, null, null, null, null, IsInterim: false, parsed);
         var import = new LambdaRecon.Infrastructure.Reconciliation.StatementStore(dataSource)
-            .ImportAsync(account, "csv:generic", file, parsed, "benchmark", CancellationToken.None).GetAwaiter().GetResult();
+            .ImportAsync("csv:generic", file, [new(0, statement, account)], "benchmark", CancellationToken.None).GetAwaiter().GetResult();
         importing.Stop();
         var seconds = importing.Elapsed.TotalSeconds;
         Console.WriteLine($"imported {import.Imported:N0} lines into PostgreSQL in {seconds:N2} s: {import.Imported / seconds:N0} lines/s (binary COPY, one transaction)");

@@ -40,6 +40,8 @@ public static class EngineServices
         services.AddSingleton<TransactionIntake>();
         services.AddSingleton<TransactionReader>();
         services.AddSingleton<StatementStore>();
+        services.AddSingleton<ExternalIdStore>();
+        services.AddSingleton<StatementImporter>();
         services.AddSingleton<ReconciliationService>();
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();
