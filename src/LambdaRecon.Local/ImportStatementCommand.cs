@@ -96,9 +96,10 @@ internal static class ImportStatementCommand
         var importTime = clock.Elapsed;
         return new Outcome(
             0,
+            // One line per statement of the file.
             string.Join('\n', import!.Statements.Select(s => import.AlreadyImported
-                ? $"statement {s.StatementId} ({StatementImporter.Name(s.Routed.Statement)}) in account {s.AccountId}: already imported, nothing changed"
-                : $"statement {s.StatementId} ({StatementImporter.Name(s.Routed.Statement)}) in account {s.AccountId}: {s.Imported} of {s.Lines} lines imported")),
+                ? $"statement {s.StatementId}: already imported, nothing changed ({StatementImporter.Name(s.Routed.Statement)}, account {s.AccountId})"
+                : $"statement {s.StatementId}: {s.Imported} of {s.Lines} lines imported ({StatementImporter.Name(s.Routed.Statement)}, account {s.AccountId})")),
             Summary(lines, import, parseTime, importTime));
     }
 

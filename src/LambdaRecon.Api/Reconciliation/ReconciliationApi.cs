@@ -28,7 +28,7 @@ public static class ReconciliationApi
             .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
         // The Location an imported statement answers with.
         api.MapGet("/statements/{statementId:guid}", StatementsApi.GetStatementAsync).WithName("GetStatement")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StatementResponse>().ProducesProblem(404);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StatementView>().ProducesProblem(404);
         api.MapGet("/statements", StatementsApi.ListStatementsAsync).WithName("ListStatements")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).ProducesProblem(400).ProducesProblem(404);
         api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun);

@@ -5,6 +5,7 @@ using LambdaRecon.Core.Monetary;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Reconciliation;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LambdaRecon.Api.Reconciliation;
@@ -32,13 +33,17 @@ public sealed record StatementLineView(
     string? EndToEndId, string? Counterparty, string? Description, long? FeeMinor, long? NetMinor, bool IsReversal, string? EntryRef,
     int BatchCount, string? PayoutId, string? Category);
 
+/// <summary>
+/// A stored statement. <see cref="Lines"/> is how many lines the file gave it, <see cref="Records"/> how many of
+/// those were new to the account (its own). GET /statements/{id} adds one page of those records in file
+/// order (<see cref="Entries"/>) and, while more follow, <see cref="NextCursor"/>; the list leaves both out.
+/// </summary>
 public sealed record StatementView(
     Guid StatementId, Guid ImportId, string AccountId, string Format, int Position, int SourceLine, string? Reference, string? Number,
     IdentifierView? Identifier, string? Currency, bool IsInterim, BalanceView? Opening, BalanceView? Closing, int Lines, long Records,
-    string FileSha256, string ImportedBy, DateTimeOffset ImportedAt);
-
-/// <summary>A statement and one page of its own lines (<see cref="StatementView.Records"/> in all); follow <see cref="NextCursor"/>.</summary>
-public sealed record StatementResponse(StatementView Statement, IReadOnlyList<StatementLineView> Lines, string? NextCursor);
+    string FileSha256, string ImportedBy, DateTimeOffset ImportedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<StatementLineView>? Entries = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? NextCursor = null);
 
 public sealed record StatementListResponse(IReadOnlyList<StatementView> Statements, string? NextCursor);
 
@@ -62,7 +67,7 @@ public static class StatementsApi
         try
         {
             var (lines, next) = await statements.LinesAsync(statementId, limit ?? 100, cursor, cancellationToken);
-            return TypedResults.Ok(new StatementResponse(View(statement), [.. lines.Select(LineView)], next));
+            return TypedResults.Ok(View(statement) with { Entries = [.. lines.Select(LineView)], NextCursor = next });
         }
         catch (FormatException)
         {
