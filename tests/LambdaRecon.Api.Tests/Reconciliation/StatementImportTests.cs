@@ -163,6 +163,23 @@ public sealed class StatementImportTests(ApiFixture api) : IClassFixture<ApiFixt
     }
 
     [Fact]
+    public async Task A_file_repeating_a_line_the_account_has_imports_only_its_new_lines()
+    {
+        var eur = await AccountAsync("eur", "EUR");
+        var header = "Date,Amount,Currency,Reference\n";
+        var known = "2026-01-05,1.00,EUR,known\n";
+        // The repeated line is neither the first nor the last, so no sample finds it before the copy does.
+        using var first = await PostAsync($"?account_id={eur}", header + known);
+        using var second = await PostAsync($"?account_id={eur}", header + "2026-01-04,7.00,EUR,new-1\n" + known + "2026-01-06,8.00,EUR,new-2\n");
+        var body = await ApiFixture.JsonAsync(second);
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (first.StatusCode, second.StatusCode));
+        Assert.Equal((3, 2), (body.GetProperty("lines").GetInt32(), body.GetProperty("records_imported").GetInt32()));
+        Assert.Equal(2, body.GetProperty("statements")[0].GetProperty("imported").GetInt32());
+        Assert.Equal(3L, await LinesOfAsync(eur));
+    }
+
+    [Fact]
     public async Task A_statement_shows_its_balances_and_pages_its_lines_and_the_list_pages_an_accounts_statements()
     {
         var eur = await AccountAsync("eur", "EUR");
