@@ -150,7 +150,7 @@ public sealed class StatementImporter(AccountStore accounts, ExternalIdStore ext
         if (statement.Account is null)
         {
             return new ImportRefusal(ImportRefusalKind.Unrouted,
-                $"{name} does not say which account it is for (a CSV export): name the account with account_id (--account in the CLI)",
+                $"{name} does not say which account it is for (a CSV export, a camt file without Acct): name the account with account_id (--account in the CLI)",
                 "account_id", statement.SourceLine);
         }
 

@@ -151,7 +151,7 @@ public sealed class StatementStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Stores the statements of one file, routed, in one transaction. The same file routed to the same
-    /// accounts is the same statements: a second import finds them and changes nothing.
+    /// accounts is the same statements: a second import finds them, changes nothing, and says it imported no line.
     /// </summary>
     /// <param name="progress">Told how many lines have been copied so far, every <see cref="ProgressEvery"/> lines.</param>
     public async Task<StatementImport> ImportAsync(
@@ -234,26 +234,26 @@ public sealed class StatementStore(NpgsqlDataSource dataSource)
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT s.id, s.import_id, s.account_id, s.position, (SELECT count(*) FROM external_records r WHERE r.statement_id = s.id)::int
+            SELECT s.id, s.import_id, s.account_id, s.position
               FROM statements s JOIN unnest(@accounts, @positions) AS v(account_id, position) USING (account_id, position)
              WHERE s.file_sha256 = @sha
             """, connection);
         command.Parameters.AddWithValue("sha", sha);
         command.Parameters.AddWithValue("accounts", statements.Select(s => s.AccountId).ToArray());
         command.Parameters.AddWithValue("positions", statements.Select(s => s.Position).ToArray());
-        var found = new Dictionary<int, (Guid Id, Guid Import, int Records)>();
+        var found = new Dictionary<int, (Guid Id, Guid Import)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                found[reader.GetInt32(3)] = (reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(4));
+                found[reader.GetInt32(3)] = (reader.GetGuid(0), reader.GetGuid(1));
             }
         }
 
         var importId = found.Values.Select(f => f.Import).FirstOrDefault();
         return new StatementImport(importId, AlreadyImported: true,
             [.. statements.Where(s => found.ContainsKey(s.Position))
-                .Select(s => new ImportedStatement(found[s.Position].Id, s.AccountId, s, s.Statement.Lines.Count, found[s.Position].Records))]);
+                .Select(s => new ImportedStatement(found[s.Position].Id, s.AccountId, s, s.Statement.Lines.Count, Imported: 0))]);
     }
 
     /// <summary>Every how many lines one is looked up before copying, to tell a file of new lines from one that repeats some.</summary>
