@@ -295,9 +295,36 @@ CREATE TABLE IF NOT EXISTS statements (
     line_count   int         NOT NULL,
     imported_by  text        NOT NULL,
     imported_at  timestamptz NOT NULL DEFAULT now(),
-    -- The same file for the same account is one statement: importing it again changes nothing.
-    UNIQUE (account_id, file_sha256)
+    -- One row per statement of a file (migration 8); import_id groups the statements of one import,
+    -- position is the statement's place in its file. The same file routed to the same accounts is
+    -- the same statements: importing it again changes nothing.
+    import_id          uuid    NOT NULL,
+    position           int     NOT NULL DEFAULT 0,
+    source_line        int     NOT NULL DEFAULT 1,
+    reference          text,
+    number             text,
+    account_scheme     text,
+    account_identifier text,
+    currency           char(3),
+    opening_balance    bigint,
+    opening_date       date,
+    closing_balance    bigint,
+    closing_date       date,
+    is_interim         boolean NOT NULL DEFAULT false
 );
+CREATE UNIQUE INDEX IF NOT EXISTS statements_file ON statements (account_id, file_sha256, position);
+CREATE INDEX IF NOT EXISTS statements_import ON statements (import_id);
+
+-- The identifiers banks and providers name an account by (statement routing); one account per
+-- identifier and tenant.
+CREATE TABLE IF NOT EXISTS account_external_ids (
+    tenant_id    text NOT NULL REFERENCES tenants (id),
+    scheme       text NOT NULL CHECK (scheme IN ('IBAN', 'BBAN', 'OTHER', 'STRIPE')),
+    external_id  text NOT NULL CHECK (length(external_id) BETWEEN 1 AND 64),
+    account_id   text NOT NULL REFERENCES accounts (id),
+    PRIMARY KEY (tenant_id, scheme, external_id)
+);
+CREATE INDEX IF NOT EXISTS account_external_ids_account ON account_external_ids (account_id);
 
 -- One line of a statement: signed minor units from the account holder's side (credit +, debit −).
 -- A line id is unique per account, so a line repeated in a later file is not imported twice.
@@ -318,9 +345,18 @@ CREATE TABLE IF NOT EXISTS external_records (
     description    text,
     fee            bigint,
     net            bigint,
-    PRIMARY KEY (account_id, line_id)
+    PRIMARY KEY (account_id, line_id),
+    -- What batches, payouts and reversals need (migration 8; StatementLine says what each means).
+    is_reversal    boolean NOT NULL DEFAULT false,
+    entry_ref      text,
+    batch_count    int     NOT NULL DEFAULT 0,
+    payout_id      text,
+    category       text
 );
-CREATE INDEX IF NOT EXISTS external_records_statement ON external_records (statement_id);
+-- GET /statements/{id} pages a statement's lines in file order.
+CREATE INDEX IF NOT EXISTS external_records_statement_line ON external_records (statement_id, source_line);
+-- A camt.053 batch line is reconciled through the camt.054 lines that carry its entry reference.
+CREATE INDEX IF NOT EXISTS external_records_entry_ref ON external_records (account_id, entry_ref) WHERE entry_ref IS NOT NULL;
 
 -- A tenant's own CSV mappings for statement imports (POST /api/v1/statement-mappings), used as
 -- mapping=<name>. The definition is the JSON the API checked; names are lowercase so that a lookup is

@@ -64,7 +64,7 @@ public static class Commands
             usage: start [--kestrel] | start-api [--kestrel]
                    | invoke <Function> [--event <file.json>|-] [--env-vars <env.json>]
                    | generate-event apigateway-http|sqs|schedule|cloudformation [options: see README]
-                   | import-statement --account <id> --format csv|camt053 [--mapping <name> | --mapping-file <mapping.json>] --file <path>
+                   | import-statement --file <path> [--account <id>] [--format auto|csv|camt053|mt940|mt942|bai2] [--mapping <name> | --mapping-file <mapping.json>] [--tenant <id>]
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
                    | tenants create --tenant <id> --name <text> | tenants list
@@ -272,13 +272,15 @@ public static class Commands
 
     private static async Task<int> ImportStatementAsync(string[] args)
     {
-        var (account, format, file) = (Option(args, "--account"), Option(args, "--format"), Option(args, "--file"));
-        if (account is null || format is null || file is null)
+        var file = Option(args, "--file");
+        if (file is null)
         {
-            return Usage("import-statement needs --account, --format and --file");
+            return Usage("import-statement needs --file (and --account for a file that does not name its account, such as a CSV export)");
         }
 
-        return await ImportStatementCommand.RunAsync(account, format, Option(args, "--mapping"), file, Option(args, "--mapping-file"));
+        return await ImportStatementCommand.RunAsync(
+            Option(args, "--tenant") ?? TenantStore.Default, Option(args, "--account"), Option(args, "--format") ?? "auto", Option(args, "--mapping"), file,
+            Option(args, "--mapping-file"));
     }
 
     /// <summary>Applies the migrations to DATABASE_URL's database; a second run applies nothing.</summary>

@@ -10,28 +10,39 @@ using Spectre.Console;
 namespace LambdaRecon.Local;
 
 /// <summary>
-/// `import-statement`: parse a statement file and store it, all lines or none. Its answer (the statement id
-/// and the count) is the one line on stdout, for a script; on stderr a progress bar while it works, when
-/// stderr is a terminal, then a summary with the times and the rate.
+/// `import-statement`: parse a statement file, route each statement to its account and store them, all or
+/// nothing, exactly as POST /api/v1/statements does (<see cref="StatementImporter"/>), with its error texts
+/// and exit code 1 for any refusal. Its answer (the statement ids and counts) is on stdout, for a script;
+/// on stderr a progress bar while it works, when stderr is a terminal, then a summary with the times and the rate.
 /// </summary>
 internal static class ImportStatementCommand
 {
-    /// <param name="mapping">A built-in mapping's name or one the account's tenant stored.</param>
+    /// <param name="mapping">A built-in mapping's name or one the tenant stored.</param>
     /// <param name="mappingFile">A mapping definition in a JSON file, as POST /api/v1/statement-mappings takes it; instead of <paramref name="mapping"/>.</param>
-    public static async Task<int> RunAsync(string account, string format, string? mapping, string file, string? mappingFile = null)
+    public static async Task<int> RunAsync(string tenant, string? account, string format, string? mapping, string file, string? mappingFile = null)
     {
-        var (csvMapping, mappingError) = await ResolveMappingAsync(account, mapping, mappingFile);
+        var (csvMapping, mappingError) = await ResolveMappingAsync(tenant, mapping, mappingFile);
         if (mappingError is not null)
         {
             await Console.Error.WriteLineAsync($"refused, nothing imported: {mappingError}");
             return 1;
         }
 
-        var content = await File.ReadAllBytesAsync(file);
+        byte[] content;
+        try
+        {
+            content = await File.ReadAllBytesAsync(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"refused, nothing imported: cannot read {file}: {e.Message}");
+            return 1;
+        }
+
         Outcome outcome;
         if (Console.IsErrorRedirected)
         {
-            outcome = await ImportAsync(account, format, csvMapping, file, content, (_, _) => Phase.Silent);
+            outcome = await ImportAsync(tenant, account, format, csvMapping, file, content, (_, _) => Phase.Silent);
         }
         else
         {
@@ -39,7 +50,7 @@ internal static class ImportStatementCommand
             outcome = await console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 30 }, new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                .StartAsync(context => ImportAsync(account, format, csvMapping, file, content,
+                .StartAsync(context => ImportAsync(tenant, account, format, csvMapping, file, content,
                     (name, total) => new BarPhase(context.AddTask(name, maxValue: Math.Max(total ?? 1, 1)), total is null)));
         }
 
@@ -56,7 +67,7 @@ internal static class ImportStatementCommand
     private sealed record Outcome(int ExitCode, string? Answer, string Message);
 
     /// <summary>The mapping the options name, as the API resolves mapping=&lt;name&gt;; (null, null) for none.</summary>
-    private static async Task<(CsvMapping? Mapping, string? Error)> ResolveMappingAsync(string account, string? mapping, string? mappingFile)
+    private static async Task<(CsvMapping? Mapping, string? Error)> ResolveMappingAsync(string tenant, string? mapping, string? mappingFile)
     {
         if (mappingFile is not null)
         {
@@ -95,61 +106,64 @@ internal static class ImportStatementCommand
 
         await using var services = EngineServices.BuildForFunction(EngineParts.Database);
         var store = services.GetRequiredService<StatementMappingStore>();
-        return await store.TenantOfAccountAsync(account, CancellationToken.None) is { } tenant
-            ? await store.ResolveAsync(tenant, mapping, CancellationToken.None)
-            : (null, $"account '{account}' does not exist");
+        return await store.ResolveAsync(tenant, mapping, CancellationToken.None);
     }
 
     /// <param name="begin">Starts a phase named so, of a known number of steps or (null) of an unknown one.</param>
     private static async Task<Outcome> ImportAsync(
-        string account, string format, CsvMapping? mapping, string file, byte[] content, Func<string, int?, Phase> begin)
+        string tenant, string? account, string format, CsvMapping? mapping, string file, byte[] content, Func<string, int?, Phase> begin)
     {
         var clock = Stopwatch.StartNew();
         var parsing = begin($"parsing {Path.GetFileName(file)} ({content.Length / 1024.0 / 1024.0:0.0} MiB)", null);
-        IReadOnlyList<BankStatement> statements = [];
-        StatementError? error = null;
-        var parsed = await Task.Run(() => StatementFile.TryParse(content, format, mapping, out statements, out format, out error));
-        IReadOnlyList<StatementLine> lines = [.. statements.SelectMany(s => s.Lines)];
+        var parsed = await Task.Run(() => StatementImporter.Parse(content, format, mapping));
+        var lines = parsed.Statements.Sum(s => s.Lines.Count);
         var parseTime = clock.Elapsed;
         parsing.Done();
-        if (!parsed)
+        if (parsed.Refusal is { } bad)
         {
-            return new Outcome(1, null, $"refused whole, nothing imported: {error}");
+            return Refused(bad);
         }
 
         await using var services = EngineServices.BuildForFunction(EngineParts.Database);
-        // COPY streams the lines to PostgreSQL; storing them (skipping lines the account has) is one statement
-        // after the last line, and often the longer part: a phase of its own, so the bar does not sit at 100 %.
-        var copying = begin($"copying {lines.Count:N0} lines", lines.Count);
+        // COPY streams the lines to PostgreSQL; storing them (skipping lines the account has) may be one statement
+        // after the last line: a phase of its own, so the bar does not sit at 100 %.
+        var copying = begin($"copying {lines:N0} lines", lines);
         Phase? storing = null;
         var progress = new Reporter(copied =>
         {
             copying.Report(copied);
-            if (copied == lines.Count && storing is null)
+            if (copied == lines && storing is null)
             {
                 copying.Done();
                 storing = begin("storing new lines", null);
             }
         });
         clock.Restart();
-        var import = await services.GetRequiredService<StatementStore>().ImportAsync(
-            account, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping.Name), content, lines, "local-cli", CancellationToken.None,
-            progress);
+        var (import, refusal) = await services.GetRequiredService<StatementImporter>().ImportAsync(
+            tenant, account, parsed, StatementImporter.FormatLabel(parsed.Format, mapping), content, "local-cli", CancellationToken.None, progress);
         (storing ?? copying).Done();
-        var importTime = clock.Elapsed;
+        if (refusal is not null)
+        {
+            return Refused(refusal);
+        }
 
+        var importTime = clock.Elapsed;
         return new Outcome(
             0,
-            import.AlreadyImported
-                ? $"statement {import.StatementId}: already imported, nothing changed"
-                : $"statement {import.StatementId}: {import.Imported} of {import.Lines} lines imported",
-            Summary(lines.Count, import, parseTime, importTime));
+            // One line per statement of the file.
+            string.Join('\n', import!.Statements.Select(s => import.AlreadyImported
+                ? $"statement {s.StatementId}: already imported, nothing changed ({StatementImporter.Name(s.Routed.Statement)}, account {s.AccountId})"
+                : $"statement {s.StatementId}: {s.Imported} of {s.Lines} lines imported ({StatementImporter.Name(s.Routed.Statement)}, account {s.AccountId})")),
+            Summary(lines, import, parseTime, importTime));
     }
+
+    /// <summary>The API's refusal, word for word.</summary>
+    private static Outcome Refused(ImportRefusal refusal) => new(1, null, $"refused whole, nothing imported: {refusal.Detail}");
 
     /// <summary>The closing line on stderr, e.g. "100,000 lines parsed in 0.4 s; 100,000 imported, 0 already present, in 1.2 s (83,000 lines/s)".</summary>
     public static string Summary(int lines, StatementImport import, TimeSpan parseTime, TimeSpan importTime) => import.AlreadyImported
         ? string.Create(CultureInfo.InvariantCulture,
-            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; the same file was imported before as statement {import.StatementId}: nothing changed")
+            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; the same file was imported before (import {import.ImportId}): nothing changed")
         : string.Create(CultureInfo.InvariantCulture,
             $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; {import.Imported:N0} imported, {lines - import.Imported:N0} already present, in {importTime.TotalSeconds:0.0} s ({lines / Math.Max(importTime.TotalSeconds, 0.001):N0} lines/s)");
 

@@ -90,7 +90,7 @@ public sealed class WorkerFixture : IAsyncLifetime
 
     public async Task<string> OpenAsync(string id, long? overdraftLimit = 0, string kind = AccountKinds.Customer)
     {
-        var (result, _) = await new AccountStore(Resources.DataSource).CreateAsync(TenantStore.Default, id, "USD", kind, overdraftLimit, null, "test", CancellationToken.None);
+        var (result, _, _) = await new AccountStore(Resources.DataSource).CreateAsync(TenantStore.Default, id, "USD", kind, overdraftLimit, null, "test", CancellationToken.None);
         Assert.Equal(AccountCreation.Created, result);
         return id;
     }

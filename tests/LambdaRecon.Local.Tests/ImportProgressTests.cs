@@ -24,7 +24,7 @@ public class ImportProgressTests
         var (exit, stdout, stderr) = await RunAsync("dotnet", [LocalDll, "import-statement", "--account", account, "--format", "csv", "--file", file]);
 
         Assert.Equal(0, exit);
-        Assert.Matches($"^statement [0-9a-f-]{{36}}: {Lines} of {Lines} lines imported\n$", stdout);
+        Assert.Matches($@"^statement [0-9a-f-]{{36}}: {Lines} of {Lines} lines imported \(the statement at line 1, account {account}\)\n$", stdout);
         Assert.Contains($"{Lines.ToString("N0", CultureInfo.InvariantCulture)} lines parsed in ", stderr, StringComparison.Ordinal);
         Assert.Contains($"; {Lines.ToString("N0", CultureInfo.InvariantCulture)} imported, 0 already present, in ", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', stdout + stderr);
@@ -49,7 +49,7 @@ public class ImportProgressTests
         Assert.Matches($"statement [0-9a-f-]{{36}}: {Lines} of {Lines} lines imported", screen);
     }
 
-    private static string LocalDll => Path.Combine(AppContext.BaseDirectory, "LambdaRecon.Local.dll");
+    internal static string LocalDll => Path.Combine(AppContext.BaseDirectory, "LambdaRecon.Local.dll");
 
     private static string Quote(string argument) => "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
@@ -76,7 +76,7 @@ public class ImportProgressTests
         return file;
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string program, string[] arguments)
+    internal static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string program, string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var argument in arguments)

@@ -14,7 +14,7 @@ namespace LambdaRecon.Api.Accounts;
 
 public sealed record AccountResponse(
     string AccountId, string Currency, string Kind, string? OverdraftLimit, string Status, string Balance, long BalanceMinor,
-    JsonElement Metadata, DateTimeOffset CreatedAt);
+    JsonElement Metadata, DateTimeOffset CreatedAt, IReadOnlyList<ExternalIdView> ExternalIds);
 
 public sealed record BalanceResponse(string AccountId, string Currency, string Balance, long BalanceMinor, DateTimeOffset AsOf);
 
@@ -38,6 +38,8 @@ public static partial class AccountsApi
         api.MapPost("/", CreateAsync).WithName("CreateAccount").RequireScope(ApiScopes.TransactionsWrite)
             .Produces<AccountResponse>(201).Produces<AccountResponse>(200).ProducesProblem(400).ProducesProblem(409);
         api.MapGet("/{accountId}", GetAsync).WithName("GetAccount").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
+        api.MapPut("/{accountId}/external-ids", SetExternalIdsAsync).WithName("SetAccountExternalIds").RequireScope(ApiScopes.TransactionsWrite)
+            .Produces<AccountResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
         api.MapGet("/{accountId}/balance", GetBalanceAsync).WithName("GetBalance").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
         api.MapGet("/{accountId}/ledger", GetLedgerAsync).WithName("GetLedger").RequireScope(ApiScopes.LedgerRead);
         api.MapGet("/{accountId}/audit-trail", GetAuditTrailAsync).WithName("GetAuditTrail").RequireScope(ApiScopes.LedgerRead);
@@ -60,7 +62,8 @@ public static partial class AccountsApi
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     /// <summary>Opens an account; the same body again is a safe retry (200), another body for the id a conflict (409).</summary>
-    public static async Task<IResult> CreateAsync(HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    public static async Task<IResult> CreateAsync(
+        HttpContext http, AccountStore accounts, LedgerReader ledger, ExternalIdStore externalIds, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (malformed is not null)
@@ -68,7 +71,7 @@ public static partial class AccountsApi
             return malformed;
         }
 
-        if (JsonBody.RefuseUnknown(body, "", "account_id", "currency", "overdraft_limit", "kind", "metadata") is { } unknown)
+        if (JsonBody.RefuseUnknown(body, "", "account_id", "currency", "overdraft_limit", "kind", "metadata", "external_ids") is { } unknown)
         {
             return unknown;
         }
@@ -77,7 +80,8 @@ public static partial class AccountsApi
         var (currencyCode, p2) = JsonBody.OptionalString(body, "currency", "");
         var (kind, p3) = JsonBody.OptionalString(body, "kind", "");
         var (metadata, p4) = JsonBody.OptionalObject(body, "metadata", "");
-        if ((p1 ?? p2 ?? p3 ?? p4 ?? CheckAccountId(id, "account_id")) is { } problem)
+        var (requestedIds, p5) = body.TryGetProperty("external_ids", out var externalIdsElement) ? ReadExternalIds(externalIdsElement) : (null, null);
+        if ((p1 ?? p2 ?? p3 ?? p4 ?? p5 ?? CheckAccountId(id, "account_id")) is { } problem)
         {
             return problem;
         }
@@ -118,7 +122,13 @@ public static partial class AccountsApi
         }
 
         var client = http.Client();
-        var (result, account) = await accounts.CreateAsync(client.TenantId, id, currency.Code, kind, limit, metadata, client.ClientId, cancellationToken);
+        var (result, account, taken) = await accounts.CreateAsync(
+            client.TenantId, id, currency.Code, kind, limit, metadata, client.ClientId, cancellationToken, requestedIds);
+        if (taken is not null)
+        {
+            return ExternalIdTaken(taken);
+        }
+
         if (result == AccountCreation.Conflict || account is null)
         {
             // One answer whoever holds the id, so that it tells another tenant nothing but that the id is taken.
@@ -126,17 +136,18 @@ public static partial class AccountsApi
                 $"the account id '{id}' is taken by an account with other settings: choose another id", "account_id");
         }
 
-        var response = await ResponseAsync(client.TenantId, account, ledger, cancellationToken);
+        var response = await ResponseAsync(client.TenantId, account, ledger, externalIds, cancellationToken);
         return result == AccountCreation.Created
             ? TypedResults.Created($"{http.Request.PathBase}/api/v1/accounts/{Uri.EscapeDataString(account.Id)}", response)
             : TypedResults.Ok(response);
     }
 
-    public static async Task<IResult> GetAsync(string accountId, HttpContext http, AccountStore accounts, LedgerReader ledger, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync(
+        string accountId, HttpContext http, AccountStore accounts, LedgerReader ledger, ExternalIdStore externalIds, CancellationToken cancellationToken)
     {
         var tenant = http.Client().TenantId;
         var account = await accounts.GetAsync(tenant, accountId, cancellationToken);
-        return account is null ? UnknownAccount(accountId) : TypedResults.Ok(await ResponseAsync(tenant, account, ledger, cancellationToken));
+        return account is null ? UnknownAccount(accountId) : TypedResults.Ok(await ResponseAsync(tenant, account, ledger, externalIds, cancellationToken));
     }
 
     /// <summary>The balance now, or at <paramref name="at"/> (an ISO 8601 instant).</summary>
@@ -218,13 +229,16 @@ public static partial class AccountsApi
     /// <summary>The answer for a missing account and for another tenant's: the same, so existence does not leak.</summary>
     public static ProblemHttpResult UnknownAccount(string accountId) => Problem.NotFound("Account", $"account '{accountId}' does not exist");
 
-    private static async Task<AccountResponse> ResponseAsync(string tenantId, Account account, LedgerReader ledger, CancellationToken cancellationToken)
+    private static async Task<AccountResponse> ResponseAsync(
+        string tenantId, Account account, LedgerReader ledger, ExternalIdStore externalIds, CancellationToken cancellationToken)
     {
+        var ids = await externalIds.GetAsync(account.Id, cancellationToken);
         var currency = Currency.Of(account.Currency);
         var balance = (await ledger.GetBalanceAsync(tenantId, account.Id, null, cancellationToken))?.Minor ?? 0;
         return new AccountResponse(
             account.Id, account.Currency, account.Kind,
             account.OverdraftLimit is { } limit ? new Money(limit, currency).ToDecimalString() : null,
-            account.Status, new Money(balance, currency).ToDecimalString(), balance, account.Metadata, account.CreatedAt);
+            account.Status, new Money(balance, currency).ToDecimalString(), balance, account.Metadata, account.CreatedAt,
+            [.. ids.Select(i => new ExternalIdView(i.Scheme, i.Id))]);
     }
 }

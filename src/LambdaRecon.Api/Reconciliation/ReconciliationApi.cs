@@ -10,8 +10,6 @@ using LambdaRecon.Infrastructure.Reconciliation;
 
 namespace LambdaRecon.Api.Reconciliation;
 
-public sealed record StatementImportResponse(Guid StatementId, string AccountId, string Format, int Lines, int RecordsImported, bool AlreadyImported);
-
 public sealed record ReconcileResponse(Guid? RunId, string AccountId, bool DryRun, int Matched, int UnmatchedInternal, int UnmatchedExternal,
     int AmountMismatches, int Differences, object Details, int Suggestions = 0);
 
@@ -27,10 +25,12 @@ public static class ReconciliationApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Reconciliation");
         api.MapPost("/statements", ImportStatementAsync).WithName("ImportStatement").RequireScope(ApiScopes.ReconciliationRun)
-            .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404);
+            .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
         // The Location an imported statement answers with.
-        api.MapGet("/statements/{statementId:guid}", GetStatementAsync).WithName("GetStatement")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StoredStatement>().ProducesProblem(404);
+        api.MapGet("/statements/{statementId:guid}", StatementsApi.GetStatementAsync).WithName("GetStatement")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StatementView>().ProducesProblem(404);
+        api.MapGet("/statements", StatementsApi.ListStatementsAsync).WithName("ListStatements")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).ProducesProblem(400).ProducesProblem(404);
         api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun);
         api.MapGet("/accounts/{accountId}/reconciliation-history", HistoryAsync).WithName("ReconciliationHistory")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
@@ -40,62 +40,42 @@ public static class ReconciliationApi
         api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun);
     }
 
-    /// <summary>Imports a statement file sent as the raw body or as the first file of a multipart form: all lines or none.</summary>
+    /// <summary>
+    /// Imports a statement file, the body itself or the first file of a multipart form: every statement of
+    /// it routed to its account (see <see cref="StatementImporter"/>), all or nothing.
+    /// </summary>
     public static async Task<IResult> ImportStatementAsync(
-        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping, AccountStore accounts, StatementStore statements, StatementMappingStore mappings,
-        CancellationToken cancellationToken)
+        HttpContext http, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "account_id")] string? accountId, string? format, string? mapping,
+        StatementImporter importer, StatementMappingStore mappings, CancellationToken cancellationToken)
     {
-        if (accountId is null || await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is not { } account)
-        {
-            return accountId is null
-                ? Problem.Validation("account_id", "the query parameter account_id names the account the statement belongs to")
-                : AccountsApi.UnknownAccount(accountId);
-        }
-
-        format ??= "auto";
-        if (!StatementFile.Formats.Contains(format, StringComparer.OrdinalIgnoreCase))
-        {
-            return Problem.Validation("format", $"unknown format '{format}': use {string.Join(", ", StatementFile.Formats)}");
-        }
-
-        var (csvMapping, unknownMapping) = mapping is null ? (null, null) : await mappings.ResolveAsync(http.Client().TenantId, mapping, cancellationToken);
+        var client = http.Client();
+        var (csvMapping, unknownMapping) = mapping is null ? (null, null) : await mappings.ResolveAsync(client.TenantId, mapping, cancellationToken);
         if (unknownMapping is not null)
         {
             return Problem.Validation("mapping", unknownMapping);
         }
 
-        var (content, unreadable) = await StatementBody.ReadAsync(http.Request, format, cancellationToken);
+        var (content, unreadable) = await StatementBody.ReadAsync(http.Request, cancellationToken);
         if (unreadable is not null)
         {
             return unreadable;
         }
 
-        if (!StatementFile.TryParse(content, format, csvMapping, out var parsed, out format, out var error, cancellationToken))
+        var parsed = StatementImporter.Parse(content, format, csvMapping, cancellationToken);
+        var (import, refusal) = parsed.Refusal is null
+            ? await importer.ImportAsync(client.TenantId, accountId, parsed, StatementImporter.FormatLabel(parsed.Format, csvMapping), content,
+                client.ClientId, cancellationToken)
+            : (null, parsed.Refusal);
+        if (refusal is not null)
         {
-            var at = error!.Element ?? (error.Line == 0 ? "file" : $"line {error.Line}");
-            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole", error.ToString(),
-                at, new Dictionary<string, object?> { ["line"] = error.Line, ["element"] = error.Element });
+            return StatementsApi.Refused(refusal);
         }
 
-        StatementLine[] lines = [.. parsed.SelectMany(s => s.Lines)];
-        var foreign = lines.FirstOrDefault(l => l.Amount.Currency.Code != account.Currency);
-        if (foreign is not null)
-        {
-            return Problem.Of(StatusCodes.Status400BadRequest, "malformed-statement", "The statement was refused whole",
-                $"line {foreign.SourceLine} is in {foreign.Amount.Currency.Code}, account '{account.Id}' holds {account.Currency}",
-                $"line {foreign.SourceLine}", new Dictionary<string, object?> { ["line"] = foreign.SourceLine });
-        }
-
-        var import = await statements.ImportAsync(account.Id, format.ToLowerInvariant() + (mapping is null ? "" : ":" + mapping), content, lines,
-            http.Client().ClientId, cancellationToken);
-        var response = new StatementImportResponse(import.StatementId, account.Id, format, import.Lines, import.Imported, import.AlreadyImported);
-        return import.AlreadyImported ? TypedResults.Ok(response) : TypedResults.Created($"{http.Request.PathBase}/api/v1/statements/{import.StatementId}", response);
+        var response = StatementsApi.ImportResponse(import!, parsed.Format);
+        return import!.AlreadyImported
+            ? TypedResults.Ok(response)
+            : TypedResults.Created($"{http.Request.PathBase}/api/v1/statements/{response.StatementId}", response);
     }
-
-    public static async Task<IResult> GetStatementAsync(Guid statementId, HttpContext http, StatementStore statements, CancellationToken cancellationToken) =>
-        await statements.GetAsync(http.Client().TenantId, statementId, cancellationToken) is { } statement
-            ? TypedResults.Ok(statement)
-            : Problem.NotFound("Statement", $"statement {statementId} does not exist");
 
     /// <summary>
     /// Reconciles one account now: its ledger against itself and against its statement lines not yet

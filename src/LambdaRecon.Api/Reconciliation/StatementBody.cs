@@ -6,8 +6,10 @@ using Microsoft.Net.Http.Headers;
 namespace LambdaRecon.Api.Reconciliation;
 
 /// <summary>
-/// A statement file as POST /statements receives it: the raw body in a media type of its format, or
-/// the first file of a multipart/form-data body, at most <see cref="MaxBytes"/> in all.
+/// A statement file as POST /statements receives it: the body itself, whatever its Content-Type says
+/// (curl --data-binary sends application/x-www-form-urlencoded unless told otherwise, and a file is not
+/// a form), except a multipart/form-data body, whose first file is the statement; at most
+/// <see cref="MaxBytes"/> in all. The format is told by the format parameter or by the content.
 /// </summary>
 public static class StatementBody
 {
@@ -22,26 +24,12 @@ public static class StatementBody
     public const string LargerFiles =
         ": split the file per statement or per day, or import it with ./run.sh import-statement, which has no size limit";
 
-    private static readonly string[] CsvTypes = ["text/csv", "text/plain", "application/csv", "application/octet-stream"];
-
-    private static readonly string[] XmlTypes = ["application/xml", "text/xml", "application/octet-stream"];
-
-    public static async Task<(byte[] File, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, string format, CancellationToken cancellationToken)
+    public static async Task<(byte[] File, ProblemHttpResult? Problem)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var raw = format.Equals("csv", StringComparison.OrdinalIgnoreCase) ? CsvTypes : XmlTypes;
-        var expected = $"the file as {string.Join(", ", raw)}, or as a file in multipart/form-data";
-        // curl --data-binary sends application/x-www-form-urlencoded unless told otherwise: say what to add.
-        var hint = request.ContentType?.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true
-            ? $" (with curl: -H 'Content-Type: {raw[0]}' --data-binary @file)"
-            : null;
-        var (type, unsupported) = RequestBody.CheckMediaType(request, t => raw.Contains(t) || t == "multipart/form-data", expected, hint);
-        if (unsupported is not null)
-        {
-            return ([], unsupported);
-        }
-
         var (body, tooLarge) = await RequestBody.ReadAsync(request, MaxBytes, LargerFiles, cancellationToken);
-        if (tooLarge is not null || type!.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) is false)
+        if (tooLarge is not null
+            || !MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             return (body, tooLarge);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LambdaRecon.Core.Statements;
 using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Accounts;
@@ -15,6 +16,9 @@ public enum AccountCreation
 
     /// <summary>The id is taken by an account with other settings, or by another tenant's account.</summary>
     Conflict,
+
+    /// <summary>One of the external ids is held by another account of the tenant: nothing was created.</summary>
+    ExternalIdTaken,
 }
 
 /// <summary>
@@ -25,17 +29,23 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
 {
     private const string Columns = "id, currency, kind, overdraft_limit, status, metadata, created_at";
 
+    private readonly ExternalIdStore _externalIds = new(dataSource);
+
     /// <summary>
     /// Creates an account in <paramref name="tenantId"/>, or recognises a retry of the same creation. The
     /// insert and the event are one statement, so an account never exists without the record of who opened it.
     /// </summary>
     /// <returns>The account, except for a <see cref="AccountCreation.Conflict"/>: what holds the id is not the caller's to see.</returns>
-    public async Task<(AccountCreation Result, Account? Account)> CreateAsync(
+    /// <param name="externalIds">The account's identifiers (see <see cref="ExternalIdStore"/>), null when not given; a retry must give the same ones.</param>
+    public async Task<(AccountCreation Result, Account? Account, ExternalIdTaken? Taken)> CreateAsync(
         string tenantId, string id, string currency, string kind, long? overdraftLimit, JsonElement? metadata, string actor,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyCollection<ExternalId>? externalIds = null)
     {
         var metadataJson = metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : "{}";
-        await using var command = dataSource.CreateCommand(
+        // The account and its external ids are created together or not at all.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
             $"""
             WITH created AS (
                 INSERT INTO accounts (id, tenant_id, currency, kind, overdraft_limit, metadata)
@@ -51,7 +61,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             SELECT true, {Columns} FROM created
             UNION ALL
             SELECT false, {Columns} FROM accounts WHERE id = @id AND tenant_id = @tenant AND NOT EXISTS (SELECT 1 FROM created)
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("currency", currency);
@@ -68,7 +78,16 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             }
             else if (reader.GetBoolean(0))
             {
-                return (AccountCreation.Created, Read(reader, 1));
+                var created = Read(reader, 1);
+                await reader.CloseAsync();
+                if (externalIds is { Count: > 0 }
+                    && await _externalIds.ReplaceAsync(tenantId, id, externalIds, actor, cancellationToken, transaction) is { } taken)
+                {
+                    return (AccountCreation.ExternalIdTaken, null, taken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                return (AccountCreation.Created, created, null);
             }
             else
             {
@@ -76,16 +95,18 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
             }
         }
 
+        await transaction.CommitAsync(cancellationToken);
         // Another tenant holds the id, or a concurrent creation of it committed after this statement's snapshot was taken.
         account ??= await GetAsync(tenantId, id, cancellationToken);
         if (account is null)
         {
-            return (AccountCreation.Conflict, null);
+            return (AccountCreation.Conflict, null, null);
         }
 
         var same = account.Currency == currency && account.Kind == kind && account.OverdraftLimit == overdraftLimit
-            && JsonSameObject(account.Metadata, metadataJson);
-        return same ? (AccountCreation.AlreadyExists, account) : (AccountCreation.Conflict, null);
+            && JsonSameObject(account.Metadata, metadataJson)
+            && (externalIds is null || (await _externalIds.GetAsync(id, cancellationToken)).ToHashSet().SetEquals(externalIds));
+        return same ? (AccountCreation.AlreadyExists, account, null) : (AccountCreation.Conflict, null, null);
     }
 
     /// <returns>Null for an unknown account and for another tenant's.</returns>

@@ -41,6 +41,8 @@ public static class EngineServices
         services.AddSingleton<TransactionReader>();
         services.AddSingleton<StatementStore>();
         services.AddSingleton<StatementMappingStore>();
+        services.AddSingleton<ExternalIdStore>();
+        services.AddSingleton<StatementImporter>();
         services.AddSingleton<ReconciliationService>();
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();

@@ -129,12 +129,27 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         string accountId, DateTimeOffset? from, DateTimeOffset? to, int windowDays, IReadOnlyList<Guid>? statementIds, CancellationToken cancellationToken)
     {
         // The window widens the period on both sides: a payment posted on the 31st may be booked on the 2nd.
+        // A batch line (a camt.053 entry booked as one line, batch_count > 0) whose payments came as lines of
+        // interim statements (a camt.054) carrying its entry reference is reconciled through those lines: while
+        // they sum to its amount the batch line is left out (settled through them, it never becomes a break);
+        // while they do not, they are left out instead, so that no payment is counted twice.
         await using var command = dataSource.CreateCommand(
             """
+            WITH batches AS (
+                SELECT b.line_id, b.entry_ref,
+                       b.amount = (SELECT coalesce(sum(d.amount), 0) FROM external_records d JOIN statements ds ON ds.id = d.statement_id
+                                    WHERE d.account_id = @account AND d.entry_ref = b.entry_ref AND d.batch_count = 0 AND ds.is_interim) AS detailed
+                  FROM external_records b
+                 WHERE b.account_id = @account AND b.batch_count > 0 AND b.entry_ref IS NOT NULL
+            )
             SELECT r.line_id, r.source_line, r.amount, r.currency, r.booking_date, r.value_date, r.reference, r.end_to_end_id,
-                   r.counterparty, r.description, r.fee, r.net
+                   r.counterparty, r.description, r.fee, r.net, r.is_reversal, r.entry_ref, r.batch_count, r.payout_id, r.category
               FROM external_records r
              WHERE r.account_id = @account
+               AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.line_id = r.line_id AND b.detailed)
+               AND NOT (r.entry_ref IS NOT NULL AND r.batch_count = 0
+                        AND EXISTS (SELECT 1 FROM batches b WHERE b.entry_ref = r.entry_ref AND NOT b.detailed)
+                        AND EXISTS (SELECT 1 FROM statements s WHERE s.id = r.statement_id AND s.is_interim))
                AND (@from::date IS NULL OR r.value_date >= @from::date - @window)
                AND (@to::date IS NULL OR r.value_date <= @to::date + @window)
                AND (@statements::uuid[] IS NULL OR r.statement_id = ANY(@statements))
@@ -157,7 +172,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                 reader.GetFieldValue<DateOnly>(4), reader.GetFieldValue<DateOnly>(5),
                 Text(reader, 6), Text(reader, 7), Text(reader, 8), Text(reader, 9),
                 reader.IsDBNull(10) ? null : new Money(reader.GetInt64(10), currency),
-                reader.IsDBNull(11) ? null : new Money(reader.GetInt64(11), currency)));
+                reader.IsDBNull(11) ? null : new Money(reader.GetInt64(11), currency),
+                IsReversal: reader.GetBoolean(12), EntryRef: Text(reader, 13), BatchCount: reader.GetInt32(14), PayoutId: Text(reader, 15),
+                Category: Text(reader, 16)));
         }
 
         return lines;

@@ -87,14 +87,6 @@ public sealed class StatementMappingStore(NpgsqlDataSource dataSource)
             + (own.Count == 0 ? "; this tenant has stored none" : $"; this tenant's are {string.Join(", ", own.Select(m => m.Name))}"));
     }
 
-    /// <summary>The tenant an account belongs to, for callers (the CLI) that know only the account; null when it does not exist.</summary>
-    public async Task<string?> TenantOfAccountAsync(string accountId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT tenant_id FROM accounts WHERE id = @id");
-        command.Parameters.AddWithValue("id", accountId);
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
-    }
-
     private static StoredMapping Read(NpgsqlDataReader reader)
     {
         using var definition = JsonDocument.Parse(reader.GetString(1));

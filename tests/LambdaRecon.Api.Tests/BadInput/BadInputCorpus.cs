@@ -230,22 +230,24 @@ public static class BadInputCorpus
             }
         }
 
-        const string csv = "Date,Amount,Currency\n2026-01-05,1.00,USD\n";
-        const string camt = """<Document><BkToCstmrStmt><Stmt><Ntry><Amt Ccy="USD">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-01-05</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>""";
+        // A statement body is the file whatever its Content-Type says (curl --data-binary sends a form unless
+        // told otherwise): a bad file is refused for what it holds, never for its media type, and never a 5xx.
+        const string csv = "Date,Amount,Currency\n";
+        const string camt = """<Document><BkToCstmrStmt><Stmt></Stmt></BkToCstmrStmt></Document>""";
         foreach (var (type, label, path, body) in new (string?, string, string, string)[]
                  {
-                     (null, "a CSV statement without Content-Type", Csv, csv),
-                     ("application/x-www-form-urlencoded", "a CSV statement as a form (curl --data-binary's default)", Csv, csv),
-                     ("application/json", "a CSV statement as JSON", Csv, csv),
-                     ("application/xml", "a CSV statement as XML", Csv, csv),
-                     ("text/csv; charset=windows-1252", "a CSV statement in windows-1252", Csv, csv),
-                     (null, "a camt.053 statement without Content-Type", Camt, camt),
-                     ("text/csv", "a camt.053 statement as CSV", Camt, camt),
-                     ("application/json", "a camt.053 statement as JSON", Camt, camt),
-                     ("image/png", "a camt.053 statement as an image", Camt, camt),
+                     (null, "a header-only CSV statement without Content-Type", Csv, csv),
+                     ("application/x-www-form-urlencoded", "a header-only CSV statement as a form (curl --data-binary's default)", Csv, csv),
+                     ("application/json", "a header-only CSV statement as JSON", Csv, csv),
+                     ("application/xml", "a header-only CSV statement as XML", Csv, csv),
+                     ("text/csv; charset=windows-1252", "a header-only CSV statement in windows-1252", Csv, csv),
+                     (null, "a camt.053 statement without entries and without Content-Type", Camt, camt),
+                     ("text/csv", "a camt.053 statement without entries as CSV", Camt, camt),
+                     ("application/json", "a camt.053 statement without entries as JSON", Camt, camt),
+                     ("image/png", "a camt.053 statement without entries as an image", Camt, camt),
                  })
         {
-            all.Add(new BadInput(c, label, path, type, Encoding.UTF8.GetBytes(body), 415, Problems + "unsupported-media-type"));
+            all.Add(new BadInput(c, label, path, type, Encoding.UTF8.GetBytes(body), 400, Problems + "malformed-statement", "file"));
         }
     }
 
@@ -455,10 +457,10 @@ public static class BadInputCorpus
         all.Add(JsonCase(c, "reconcile an account that does not exist", "/api/v1/accounts/bi-nobody/reconcile", """{"dry_run":true}""", 404, "not-found"));
         all.Add(new BadInput(c, "a statement for an account that does not exist", "/api/v1/statements?account_id=bi-nobody&format=csv", "text/csv",
             Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 404, Problems + "not-found"));
-        all.Add(new BadInput(c, "a statement without account_id", "/api/v1/statements?format=csv", "text/csv",
-            Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 400, Problems + "validation", "account_id"));
-        all.Add(new BadInput(c, "a statement in an unknown format", $"/api/v1/statements?account_id={Bank}&format=ofx", "text/plain",
-            Encoding.UTF8.GetBytes("OFXHEADER:100\n"), 400, Problems + "validation", "format"));
+        all.Add(new BadInput(c, "a CSV statement without account_id", "/api/v1/statements?format=csv", "text/csv",
+            Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 422, Problems + "statement-account-unknown", "account_id"));
+        all.Add(new BadInput(c, "a statement in an unknown format", $"/api/v1/statements?account_id={Bank}&format=mt950", "text/plain",
+            Encoding.UTF8.GetBytes(":20:X\n"), 400, Problems + "validation", "format"));
         all.Add(new BadInput(c, "a statement with an unknown mapping", $"/api/v1/statements?account_id={Bank}&format=csv&mapping=paypal", "text/csv",
             Encoding.UTF8.GetBytes("Date,Amount,Currency\n2026-01-05,1.00,USD\n"), 400, Problems + "validation", "mapping"));
     }

@@ -31,7 +31,7 @@ public sealed class LedgerFixture : IAsyncLifetime
 
     public async Task<string> OpenAsync(string id, string currency = "USD", long? overdraftLimit = 0, string kind = AccountKinds.Customer)
     {
-        var (result, _) = await Accounts.CreateAsync(TenantStore.Default, id, currency, kind, overdraftLimit, null, "test", CancellationToken.None);
+        var (result, _, _) = await Accounts.CreateAsync(TenantStore.Default, id, currency, kind, overdraftLimit, null, "test", CancellationToken.None);
         Assert.Equal(AccountCreation.Created, result);
         return id;
     }
