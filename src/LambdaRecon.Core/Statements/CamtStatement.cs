@@ -80,17 +80,103 @@ public static class CamtStatement
     };
 
     /// <summary>
-    /// One element as the reader needs it: its local name, the line it starts on, its text, its Ccy
-    /// attribute and its children. Lighter than an XElement, and built by the one pass that checks the limits.
+    /// Elements the reader never reads, whose subtrees it does not keep (they are still counted and
+    /// their depth checked): bank transaction codes, agents, addresses, dates and prices of the
+    /// underlying trade, and the like, which make up much of a real file.
     /// </summary>
-    private sealed class Node(string name, int line, Node? parent)
+    private static readonly HashSet<string> Unread = new(ReferenceEqualityComparer.Instance)
+    {
+        "BkTxCd", "RltdAgts", "PstlAdr", "CtctDtls", "RltdDts", "RltdPric", "RltdQties", "Purp", "Tax", "CardTx", "SplmtryData",
+        "TxsSummry", "Intrst", "FrToDt", "Ownr", "DbtrAcct", "CdtrAcct", "UltmtDbtr", "UltmtCdtr", "InitgPty", "MsgRcpt", "MsgPgntn",
+        "Avlbty", "CdtLine", "TechInptChanl", "RltdRmtInf", "Prcg", "NtryDtlsSummry",
+    };
+
+    /// <summary>
+    /// The element names the reader looks for. Each parse's name table starts with these very strings,
+    /// so the reader hands them back and every name comparison is decided by reference.
+    /// </summary>
+    private static readonly string[] Names =
+    [
+        "Document", "BkToCstmrAcctRpt", "BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn", "GrpHdr", "Rpt", "Stmt", "Ntfctn", "Id", "ElctrncSeqNb",
+        "LglSeqNb", "CreDtTm", "Acct", "IBAN", "Othr", "SchmeNm", "Cd", "Prtry", "Ccy", "Svcr", "FinInstnId", "BIC", "BICFI", "Bal", "Tp",
+        "CdOrPrtry", "Amt", "CdtDbtInd", "Dt", "DtTm", "Ntry", "RvslInd", "Sts", "BookgDt", "ValDt", "AcctSvcrRef", "NtryRef", "Chrgs",
+        "TtlChrgsAndTaxAmt", "Rcrd", "NtryDtls", "Btch", "PmtInfId", "NbOfTxs", "TxDtls", "Refs", "EndToEndId", "InstrId", "TxId",
+        "MndtId", "AmtDtls", "TxAmt", "RltdPties", "Dbtr", "Cdtr", "Nm", "Pty", "RmtInf", "Ustrd", "Strd", "CdtrRefInf", "Ref",
+        "AddtlTxInf", "AddtlNtryInf",
+    ];
+
+    /// <summary>
+    /// One element as the reader needs it: its local name, the line it starts on, its text, its Ccy
+    /// attribute and its children. Lighter than an XElement, and built in the one pass that checks the
+    /// limits. Entries are read as soon as they end and then dropped: memory follows the largest entry,
+    /// not the file.
+    /// </summary>
+    private sealed class Node(string name, int line, Node? parent, int entryIndex)
     {
         public readonly string Name = name;
         public readonly int Line = line;
         public readonly Node? Parent = parent;
-        public List<Node>? Children;
+
+        /// <summary>An entry's 1-based place in its statement (entries are counted, not kept); 0 for other elements.</summary>
+        public readonly int EntryIndex = entryIndex;
+        public Node? FirstChild;
+        public Node? LastChild;
+        public Node? Next;
         public string Text = "";
         public string? Ccy;
+
+        public void Add(Node child)
+        {
+            if (LastChild is null)
+            {
+                FirstChild = child;
+            }
+            else
+            {
+                LastChild.Next = child;
+            }
+
+            LastChild = child;
+        }
+
+        /// <summary>1-based among the parent's children of the same name, and how many there are.</summary>
+        public (int Index, int Count) Place()
+        {
+            if (EntryIndex > 0 || Parent is null)
+            {
+                return (Math.Max(EntryIndex, 1), 1);
+            }
+
+            var (index, count) = (0, 0);
+            for (var sibling = Parent.FirstChild; sibling is not null; sibling = sibling.Next)
+            {
+                if (sibling.Name == Name)
+                {
+                    count++;
+                    index = sibling == this ? count : index;
+                }
+            }
+
+            return (index, count);
+        }
+    }
+
+    /// <summary>Where the one pass stands: the message and statement being read, and what is done.</summary>
+    private sealed class Reading(string? expected, CancellationToken cancellationToken)
+    {
+        public readonly string? Expected = expected;
+        public readonly CancellationToken CancellationToken = cancellationToken;
+        public readonly LineIds Ids = new();
+        public readonly List<BankStatement> Statements = [];
+        public string? Format;
+        public int Documents;
+        public Node? Message;
+        public string StatementName = "";
+        public string Kind = "";
+        public Node? Statement;
+        public int Entries;
+        public DateOnly? MadeOn;
+        public List<StatementLine> Lines = [];
     }
 
     /// <summary>Parses the whole file: every statement with its booked lines, or the first fault with its element and line.</summary>
@@ -104,53 +190,14 @@ public static class CamtStatement
         ArgumentNullException.ThrowIfNull(content);
         statements = [];
         format = null;
-        if (!TryLoad(BlankLaterDeclarations(content), out var documents, out error, cancellationToken))
+        var reading = new Reading(expected, cancellationToken);
+        if (!TryRead(BlankLaterDeclarations(content), reading, out error))
         {
             return false;
         }
 
-        var result = new List<BankStatement>();
-        var ids = new LineIds();
-        for (var d = 0; d < documents.Count; d++)
-        {
-            var document = documents[d];
-            var message = document.Name == "Document" ? document.Children?.FirstOrDefault(c => Messages.ContainsKey(MessageName(c))) : null;
-            if (message is null)
-            {
-                error = Fault(document, "not a camt message: expected Document/BkToCstmrStmt (camt.053), BkToCstmrAcctRpt (camt.052) or BkToCstmrDbtCdtNtfctn (camt.054)");
-                return false;
-            }
-
-            var (found, statementName, kind) = Messages[MessageName(message)];
-            if (expected is not null && expected != found)
-            {
-                error = Fault(message, $"the format given is {expected}, but the file is a {Dotted(found)} {kind} ({message.Name})");
-                return false;
-            }
-
-            if (format is not null && format != found)
-            {
-                error = Fault(message, $"document {d + 1} is a {Dotted(found)} {kind}, but the first is a {Dotted(format)}: send them as separate files");
-                return false;
-            }
-
-            format = found;
-            var number = 0;
-            foreach (var node in Children(message, statementName))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!TryReadStatement(node, ++number, kind, found != "camt053", ids, out var statement, out error))
-                {
-                    format = null;
-                    return false;
-                }
-
-                result.Add(statement!);
-            }
-        }
-
-        statements = result;
-        error = null;
+        statements = reading.Statements;
+        format = reading.Format;
         return true;
     }
 
@@ -199,20 +246,27 @@ public static class CamtStatement
     }
 
     /// <summary>
-    /// Reads every top-level element of the file into <see cref="Node"/>s in one pass, refusing nesting
-    /// deeper than <see cref="MaxDepth"/> and more than <see cref="MaxElements"/> elements as soon as
-    /// they are met, before a hostile file costs time or memory (100,000 nested elements took 53 s to
-    /// build as an XDocument).
+    /// Reads the file in one pass, refusing nesting deeper than <see cref="MaxDepth"/> and more than
+    /// <see cref="MaxElements"/> elements as soon as they are met, before a hostile file costs time or
+    /// memory (100,000 nested elements took 53 s to build as an XDocument).
     /// </summary>
-    private static bool TryLoad(byte[] content, out List<Node> documents, out StatementError? error, CancellationToken cancellationToken)
+    private static bool TryRead(byte[] content, Reading reading, out StatementError? error)
     {
-        documents = [];
         error = null;
         var open = new Stack<Node>();
         var elements = 0;
+        var unreadDepth = -1;
         try
         {
-            using var reader = XmlReader.Create(new MemoryStream(content, writable: false), Settings);
+            var names = new NameTable();
+            foreach (var name in Names.Concat(Unread))
+            {
+                names.Add(name);
+            }
+
+            var settings = Settings.Clone();
+            settings.NameTable = names;
+            using var reader = XmlReader.Create(new MemoryStream(content, writable: false), settings);
             var lineInfo = (IXmlLineInfo)reader;
             while (reader.Read())
             {
@@ -221,7 +275,7 @@ public static class CamtStatement
                     case XmlNodeType.Element:
                         if (++elements % 4096 == 0)
                         {
-                            cancellationToken.ThrowIfCancellationRequested();
+                            reading.CancellationToken.ThrowIfCancellationRequested();
                         }
 
                         if (reader.Depth >= MaxDepth)
@@ -238,18 +292,39 @@ public static class CamtStatement
                             return false;
                         }
 
-                        open.TryPeek(out var parent);
-                        var node = new Node(reader.LocalName, Math.Max(lineInfo.LineNumber, 1), parent) { Ccy = reader.HasAttributes ? reader.GetAttribute("Ccy") : null };
-                        if (parent is null)
+                        if (unreadDepth >= 0)
                         {
-                            documents.Add(node);
-                        }
-                        else
-                        {
-                            (parent.Children ??= []).Add(node);
+                            break;
                         }
 
-                        if (!reader.IsEmptyElement)
+                        var name = reader.LocalName;
+                        if (Unread.Contains(name))
+                        {
+                            unreadDepth = reader.IsEmptyElement ? -1 : reader.Depth;
+                            break;
+                        }
+
+                        open.TryPeek(out var parent);
+                        var isEntry = parent is not null && parent == reading.Statement && name == "Ntry";
+                        var node = new Node(name, Math.Max(lineInfo.LineNumber, 1), parent, isEntry ? ++reading.Entries : 0) { Ccy = reader.HasAttributes ? reader.GetAttribute("Ccy") : null };
+                        if (parent is not null && !isEntry)
+                        {
+                            parent.Add(node);
+                        }
+
+                        if (!TryOpen(node, reading, out error))
+                        {
+                            return false;
+                        }
+
+                        if (reader.IsEmptyElement)
+                        {
+                            if (!TryClose(node, reading, out error))
+                            {
+                                return false;
+                            }
+                        }
+                        else
                         {
                             open.Push(node);
                         }
@@ -257,7 +332,17 @@ public static class CamtStatement
                         break;
 
                     case XmlNodeType.EndElement:
-                        open.Pop();
+                        if (unreadDepth >= 0)
+                        {
+                            unreadDepth = reader.Depth == unreadDepth ? -1 : unreadDepth;
+                            break;
+                        }
+
+                        if (!TryClose(open.Pop(), reading, out error))
+                        {
+                            return false;
+                        }
+
                         break;
 
                     case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace:
@@ -267,7 +352,11 @@ public static class CamtStatement
                             return false;
                         }
 
-                        holder.Text = holder.Text.Length == 0 ? reader.Value : holder.Text + reader.Value;
+                        if (unreadDepth < 0)
+                        {
+                            holder.Text = holder.Text.Length == 0 ? reader.Value : holder.Text + reader.Value;
+                        }
+
                         break;
                 }
             }
@@ -279,7 +368,7 @@ public static class CamtStatement
             return false;
         }
 
-        if (documents.Count == 0)
+        if (reading.Documents == 0)
         {
             error = new StatementError(1, null, "the file holds no XML element");
             return false;
@@ -288,13 +377,100 @@ public static class CamtStatement
         return true;
     }
 
-    private static bool TryReadStatement(Node node, int number, string kind, bool interim, LineIds ids, out BankStatement? statement, out StatementError? error)
+    /// <summary>An element starts: a document, its message (checked against the format named and the file's other documents), or a statement.</summary>
+    private static bool TryOpen(Node node, Reading reading, out StatementError? error)
+    {
+        error = null;
+        if (node.Parent is null)
+        {
+            reading.Documents++;
+            reading.Message = null;
+            return node.Name == "Document" || Fail(node, out error);
+        }
+
+        if (node.Parent.Parent is null)
+        {
+            if (reading.Message is not null)
+            {
+                return true;
+            }
+
+            if (!Messages.TryGetValue(MessageName(node), out var message))
+            {
+                return Fail(node.Parent, out error);
+            }
+
+            var (found, statementName, kind) = message;
+            if (reading.Expected is not null && reading.Expected != found)
+            {
+                error = Fault(node, $"the format given is {reading.Expected}, but the file is a {Dotted(found)} {kind} ({node.Name})");
+                return false;
+            }
+
+            if (reading.Format is not null && reading.Format != found)
+            {
+                error = Fault(node, $"document {reading.Documents} is a {Dotted(found)} {kind}, but the first is a {Dotted(reading.Format)}: send them as separate files");
+                return false;
+            }
+
+            (reading.Format, reading.Message, reading.StatementName, reading.Kind) = (found, node, statementName, kind);
+            return true;
+        }
+
+        if (node.Parent == reading.Message && node.Name == reading.StatementName)
+        {
+            (reading.Statement, reading.Entries, reading.MadeOn, reading.Lines) = (node, 0, null, []);
+        }
+
+        return true;
+    }
+
+    private static bool Fail(Node document, out StatementError? error)
+    {
+        error = Fault(document, "not a camt message: expected Document/BkToCstmrStmt (camt.053), BkToCstmrAcctRpt (camt.052) or BkToCstmrDbtCdtNtfctn (camt.054)");
+        return false;
+    }
+
+    /// <summary>An element ends: an entry is read into its statement's lines, a statement is checked and kept.</summary>
+    private static bool TryClose(Node node, Reading reading, out StatementError? error)
+    {
+        error = null;
+        var statement = reading.Statement;
+        if (node.Name == "Ntry" && node.Parent == statement)
+        {
+            reading.CancellationToken.ThrowIfCancellationRequested();
+            if (reading.Entries == 1)
+            {
+                // An entry may carry no date at all (a notification's often does not): it is of the day the message was made.
+                var created = Text(Child(statement, "CreDtTm")) ?? Text(Descendant(statement!.Parent, "GrpHdr", "CreDtTm"));
+                reading.MadeOn = created is { Length: >= 10 } && TryIsoDate(created.AsSpan(0, 10), out var day) ? day : null;
+            }
+
+            return TryReadEntry(node, reading.Kind == "notification", reading.MadeOn, reading.Ids, reading.Lines, out error);
+        }
+
+        if (node == statement)
+        {
+            reading.Statement = null;
+            if (!TryReadStatement(node, reading.Kind, reading.Format != "camt053", reading.Lines, out var read, out error))
+            {
+                return false;
+            }
+
+            reading.Statements.Add(read!);
+            return true;
+        }
+
+        return node.Parent is not null || reading.Message is not null || Fail(node, out error);
+    }
+
+    private static bool TryReadStatement(Node node, string kind, bool interim, List<StatementLine> lines, out BankStatement? statement, out StatementError? error)
     {
         statement = null;
         var reference = Text(Child(node, "Id"));
         var account = Child(node, "Acct");
         var identifier = Account(account);
-        var name = $"{kind} '{reference ?? number.ToString(CultureInfo.InvariantCulture)}'" + (identifier is null ? "" : $" of account {identifier.Id}");
+        var name = $"{kind} '{reference ?? node.Place().Index.ToString(CultureInfo.InvariantCulture)}'" + (identifier is null ? "" : $" of account {identifier.Id}");
 
         Currency? currency = null;
         if (Child(account, "Ccy") is { } ccy)
@@ -337,18 +513,6 @@ public static class CamtStatement
             else
             {
                 openings.TryAdd(amount.Currency, value);
-            }
-        }
-
-        // A notification's or report's entry may carry no date at all: it is of the day the message was made.
-        var created = Text(Child(node, "CreDtTm")) ?? Text(Descendant(node.Parent, "GrpHdr", "CreDtTm"));
-        DateOnly? madeOn = created is { Length: >= 10 } && DateOnly.TryParseExact(created[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
-        var lines = new List<StatementLine>();
-        foreach (var entry in Children(node, "Ntry"))
-        {
-            if (!TryReadEntry(entry, kind == "notification", madeOn, ids, lines, out error))
-            {
-                return false;
             }
         }
 
@@ -434,9 +598,15 @@ public static class CamtStatement
 
         var isReversal = Text(Child(entry, "RvslInd")) is "true" or "1";
         var bankRef = Text(Child(entry, "AcctSvcrRef"));
-        var batch = Children(entry, "NtryDtls").Select(d => Child(d, "Btch")).FirstOrDefault(b => b is not null);
+        Node? batch = null;
+        var transactions = new List<Node>();
+        foreach (var details in Children(entry, "NtryDtls"))
+        {
+            batch ??= Child(details, "Btch");
+            transactions.AddRange(Children(details, "TxDtls"));
+        }
+
         var entryRef = bankRef ?? Text(Child(entry, "NtryRef")) ?? Text(Child(batch, "PmtInfId"));
-        var transactions = Children(entry, "NtryDtls").SelectMany(d => Children(d, "TxDtls")).ToList();
         var declared = int.TryParse(Text(Child(batch, "NbOfTxs")), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
         if (StatementLine.TooLong(("AcctSvcrRef", bankRef), ("entry reference", entryRef)) is { } tooLong)
         {
@@ -530,7 +700,9 @@ public static class CamtStatement
     {
         var remittance = Child(transaction, "RmtInf");
         var structured = Children(remittance, "Strd").Select(s => Text(Descendant(s, "CdtrRefInf", "Ref"))).FirstOrDefault(r => r is not null);
-        var unstructured = remittance is null ? null : Clean(string.Join(' ', Children(remittance, "Ustrd").Select(u => u.Text)));
+        var unstructured = Children(remittance, "Ustrd").Skip(1).Any()
+            ? Clean(string.Join(' ', Children(remittance, "Ustrd").Select(u => u.Text)))
+            : Clean(Child(remittance, "Ustrd")?.Text);
         var endToEnd = Text(Descendant(transaction, "Refs", "EndToEndId"));
         var party = Descendant(transaction, "RltdPties", credit ? "Dbtr" : "Cdtr");
         var counterparty = Clean((Child(party, "Nm") ?? Descendant(party, "Pty", "Nm"))?.Text);
@@ -687,7 +859,7 @@ public static class CamtStatement
         var isDateTime = value?.Name == "DtTm";
         if (value is null
             || (isDateTime && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _))
-            || !DateOnly.TryParseExact(isDateTime && text.Length > 10 ? text[..10] : text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            || !TryIsoDate(isDateTime && text.Length > 10 ? text.AsSpan(0, 10) : text, out var day))
         {
             error = Fault(value ?? holder, value is null ? $"{name} has neither Dt nor DtTm" : $"'{text}' is not an ISO 8601 date");
             return false;
@@ -705,8 +877,8 @@ public static class CamtStatement
         var parts = new List<string>();
         for (var e = node; e is not null; e = e.Parent)
         {
-            var siblings = e.Parent is null ? [e] : Children(e.Parent, e.Name).ToList();
-            parts.Add(siblings.Count > 1 || e.Name is "Stmt" or "Rpt" or "Ntfctn" or "Ntry" or "TxDtls" ? $"{e.Name}[{siblings.IndexOf(e) + 1}]" : e.Name);
+            var (index, count) = e.Place();
+            parts.Add(count > 1 || e.Name is "Stmt" or "Rpt" or "Ntfctn" or "Ntry" or "TxDtls" ? $"{e.Name}[{index}]" : e.Name);
         }
 
         parts.Reverse();
@@ -715,12 +887,7 @@ public static class CamtStatement
 
     private static IEnumerable<Node> Children(Node? parent, string name)
     {
-        if (parent?.Children is not { } children)
-        {
-            yield break;
-        }
-
-        foreach (var child in children)
+        for (var child = parent?.FirstChild; child is not null; child = child.Next)
         {
             if (child.Name == name)
             {
@@ -731,14 +898,11 @@ public static class CamtStatement
 
     private static Node? Child(Node? parent, string name)
     {
-        if (parent?.Children is { } children)
+        for (var child = parent?.FirstChild; child is not null; child = child.Next)
         {
-            foreach (var child in children)
+            if (child.Name == name)
             {
-                if (child.Name == name)
-                {
-                    return child;
-                }
+                return child;
             }
         }
 
@@ -765,19 +929,48 @@ public static class CamtStatement
             return null;
         }
 
-        var clean = new StringBuilder(text.Length);
-        foreach (var c in text.AsSpan().Trim())
+        var trimmed = text.AsSpan().Trim();
+        var clean = true;
+        for (var i = 0; i < trimmed.Length && clean; i++)
+        {
+            clean = trimmed[i] == ' ' ? trimmed[i + 1] != ' ' : !char.IsWhiteSpace(trimmed[i]);
+        }
+
+        if (clean)
+        {
+            return trimmed.Length == text.Length ? text : trimmed.ToString();
+        }
+
+        var result = new StringBuilder(trimmed.Length);
+        foreach (var c in trimmed)
         {
             if (!char.IsWhiteSpace(c))
             {
-                clean.Append(c);
+                result.Append(c);
             }
-            else if (clean[^1] != ' ')
+            else if (result[^1] != ' ')
             {
-                clean.Append(' ');
+                result.Append(' ');
             }
         }
 
-        return clean.ToString();
+        return result.ToString();
+    }
+
+    /// <summary>"2025-03-03" exactly, as ISO 8601 calendar dates are written in camt.</summary>
+    private static bool TryIsoDate(ReadOnlySpan<char> text, out DateOnly date)
+    {
+        date = default;
+        if (text.Length != 10 || text[4] != '-' || text[7] != '-'
+            || !int.TryParse(text[..4], NumberStyles.None, CultureInfo.InvariantCulture, out var year)
+            || !int.TryParse(text[5..7], NumberStyles.None, CultureInfo.InvariantCulture, out var month)
+            || !int.TryParse(text[8..], NumberStyles.None, CultureInfo.InvariantCulture, out var day)
+            || year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        date = new DateOnly(year, month, day);
+        return true;
     }
 }

@@ -288,6 +288,6 @@ public class CamtMessagesTests
 
         var (notification, notificationFormat) = Parse(Fixture("genkgo-camt054-v2.xml"));
         var batch = Assert.Single(Assert.Single(notification).Lines);
-        Assert.Equal(("camt054", "AAAASESS-FP-ACCR001", 4), (notificationFormat, batch.EntryRef, batch.BatchCount));
+        Assert.Equal(("camt054", "AAAASESS-FP-ACCR001", 3), (notificationFormat, batch.EntryRef, batch.BatchCount));
     }
 }
