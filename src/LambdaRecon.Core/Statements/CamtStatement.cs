@@ -88,7 +88,7 @@ public static class CamtStatement
     {
         "BkTxCd", "RltdAgts", "PstlAdr", "CtctDtls", "RltdDts", "RltdPric", "RltdQties", "Purp", "Tax", "CardTx", "SplmtryData",
         "TxsSummry", "Intrst", "FrToDt", "Ownr", "DbtrAcct", "CdtrAcct", "UltmtDbtr", "UltmtCdtr", "InitgPty", "MsgRcpt", "MsgPgntn",
-        "Avlbty", "CdtLine", "TechInptChanl", "RltdRmtInf", "Prcg", "NtryDtlsSummry",
+        "Avlbty", "CdtLine", "TechInptChanl", "RltdRmtInf",
     };
 
     /// <summary>
@@ -216,7 +216,7 @@ public static class CamtStatement
         var copy = content;
         var from = 1;
         int at;
-        while ((at = content.AsSpan(from).IndexOf("<?xml"u8)) >= 0)
+        while (from < content.Length && (at = content.AsSpan(from).IndexOf("<?xml"u8)) >= 0)
         {
             at += from;
             var end = content.AsSpan(at).IndexOf("?>"u8);

@@ -155,6 +155,17 @@ public class CamtMessagesTests
         Assert.Equal(45, statements[2].Lines[0].SourceLine);
     }
 
+    [Theory]
+    [InlineData("", "the file holds no XML element")]
+    [InlineData("<Document><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document>text", "text outside any element")]
+    [InlineData("<Document><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document>\n<?xml version=\"1.0\"?><Document/>", "not a camt message")]
+    public void An_empty_file_or_what_follows_a_document_that_is_not_one_is_refused(string xml, string reason)
+    {
+        var error = Refused(Encoding.UTF8.GetBytes(xml), "camt053");
+
+        Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Documents_of_different_messages_in_one_file_are_refused()
     {
