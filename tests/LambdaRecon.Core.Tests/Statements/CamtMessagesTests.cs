@@ -167,6 +167,17 @@ public class CamtMessagesTests
     }
 
     [Fact]
+    public void The_depth_limit_holds_in_every_document_of_a_file()
+    {
+        var deep = "<?xml version=\"1.0\"?>\n<Document><BkToCstmrStmt><Stmt>" + string.Concat(Enumerable.Repeat("<BkTxCd>", 70)) + "</Stmt></BkToCstmrStmt></Document>";
+
+        var error = Refused([.. Fixture("camt053-two-accounts.xml"), .. Encoding.UTF8.GetBytes(deep)]);
+
+        Assert.Equal(35, error.Line);
+        Assert.Contains("element 'BkTxCd' is nested deeper than 64 levels", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Documents_of_different_messages_in_one_file_are_refused()
     {
         var error = Refused([.. Fixture("camt053-batch-no-details.xml"), .. Fixture("camt054-batch-details.xml")]);
