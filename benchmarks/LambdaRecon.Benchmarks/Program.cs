@@ -14,6 +14,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 //   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-mt940 --lines 1000000
+//   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-camt053 --lines 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- observability --requests 100000
 var command = args.FirstOrDefault();
 var options = new Options(args);
@@ -37,7 +38,9 @@ switch (command)
         return ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
     case "parse-mt940":
         return Mt940ParseBenchmark.Run(options.Number("lines", 1_000_000));
+    case "parse-camt053":
+        return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }

@@ -537,7 +537,7 @@ public static partial class Mt940Statement
     }
 
     /// <summary>ISO 13616: two letters, two check digits, up to 30 letters or digits, and the whole mod 97 equal to 1.</summary>
-    private static bool IsIban(string text)
+    internal static bool IsIban(string text)
     {
         if (text.Length is < 15 or > 34 || !char.IsAsciiLetterUpper(text[0]) || !char.IsAsciiLetterUpper(text[1])
             || !char.IsAsciiDigit(text[2]) || !char.IsAsciiDigit(text[3]) || text.AsSpan().ContainsAnyExcept(AlphaNumeric))

@@ -8,12 +8,13 @@ namespace LambdaRecon.Core.Statements;
 public static class StatementFile
 {
     /// <summary>The format names a caller may give; "auto", the default, tells them apart by content.</summary>
-    public static readonly string[] Formats = ["auto", "csv", "camt053", "mt940", "mt942", "bai2"];
+    public static readonly string[] Formats = ["auto", "csv", "camt052", "camt053", "camt054", "mt940", "mt942", "bai2"];
 
     /// <summary>
     /// Parses a whole file into its statements: "csv" through a mapping (<see cref="CsvMapping.Generic"/> when
     /// null; the caller resolves a name, built-in or stored, see <see cref="CsvMapping.Named"/>),
-    /// "camt053", "mt940"/"mt942" (one reader: a file may mix both), "bai2", or "auto" (see
+    /// "camt052"/"camt053"/"camt054" (one reader, which refuses a file holding another message than the one
+    /// named), "mt940"/"mt942" (one reader: a file may mix both), "bai2", or "auto" (see
     /// <see cref="Detect"/>). Unknown formats are an error like any fault of the file, and so
     /// is a file without a single line: a header-only export is a failed export, and recording it would
     /// hide that.
@@ -55,13 +56,9 @@ public static class StatementFile
 
                 break;
 
-            case "camt053":
-                using (var stream = new MemoryStream(content))
-                {
-                    parsed = Camt053Statement.TryParse(stream, out var lines, out error, cancellationToken);
-                    statements = parsed ? [Unidentified(lines)] : [];
-                }
-
+            case "camt" or "camt052" or "camt053" or "camt054":
+                parsed = CamtStatement.TryParse(content, detected == "camt" ? null : detected, out statements, out var message, out error, cancellationToken);
+                detected = message ?? detected;
                 break;
 
             case "mt940" or "mt942":
@@ -109,7 +106,7 @@ public static class StatementFile
 
     /// <summary>
     /// Tells the formats apart by their first characters, after a byte order mark and blank space:
-    /// XML ("&lt;") is camt; "01," a BAI2 file header; an MT940 file starts with a SWIFT block ("{1:"),
+    /// XML ("&lt;") is camt, whose reader tells camt.052, camt.053 and camt.054 by the document's root; "01," a BAI2 file header; an MT940 file starts with a SWIFT block ("{1:"),
     /// a tag (":20:"), Rabobank's ":940:" or a short header line before its first tag; anything else is
     /// read as CSV, whose own errors then name what is wrong.
     /// </summary>
@@ -123,7 +120,7 @@ public static class StatementFile
         content = content.TrimStart(" \t\r\n"u8);
         if (content.StartsWith("<"u8))
         {
-            return "camt053";
+            return "camt";
         }
 
         if (content.StartsWith("01,"u8))

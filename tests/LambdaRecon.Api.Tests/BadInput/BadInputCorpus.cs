@@ -529,9 +529,11 @@ public static class BadInputCorpus
         Add("an empty file", "", "line 1");
         Add("a statement without entries", head + tail, "file");
         Add("a statement of pending entries only", head + Entry(more: "<Sts>PDNG</Sts>") + tail, "file");
-        Add("not a statement", "<Document><BkToCstmrAcctRpt/></Document>", "Document");
+        Add("not a statement", "<Document><Other/></Document>", "Document");
+        Add("a camt.052 report sent as camt053", "<Document><BkToCstmrAcctRpt/></Document>", "Document/BkToCstmrAcctRpt");
         Add("truncated", (head + Entry() + tail)[..120], "line 1");
-        Add("two roots", head + Entry() + tail + "<Document/>", "line 1");
+        Add("a second document that is no statement", head + Entry() + tail + "<Document/>", "Document");
+        Add("text after the document", head + Entry() + tail + "text", "line 1");
         Add("an entry without Amt", head + Entry(amount: "") + tail, "Document/BkToCstmrStmt/Stmt[1]/Ntry[1]");
         Add("an amount without Ccy", head + Entry(amount: "<Amt>1.00</Amt>") + tail, "Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt");
         Add("an unknown currency", head + Entry(amount: "<Amt Ccy=\"USX\">1.00</Amt>") + tail, "Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt");

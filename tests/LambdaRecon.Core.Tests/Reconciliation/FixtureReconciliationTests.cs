@@ -17,7 +17,7 @@ public class FixtureReconciliationTests
     [Fact]
     public void A_camt_053_statement_pairs_by_end_to_end_id_and_reference_and_groups_a_batch_credit()
     {
-        var statement = Camt053StatementTests.ParseFixture("camt053-v02.xml");
+        var statement = CamtStatementTests.ParseFixture("camt053-v02.xml");
         LedgerItem[] ledger =
         [
             Item("tx-1", "100.00", "EUR", "2025-03-03", endToEnd: "E2E-1001"),

@@ -36,7 +36,7 @@ public class StatementFileTests
     [Fact]
     public void A_camt053_file_of_more_than_a_million_elements_is_refused()
     {
-        var xml = "<Document><BkToCstmrStmt><Stmt>" + string.Concat(Enumerable.Repeat("<a/>", Camt053Statement.MaxElements)) + "</Stmt></BkToCstmrStmt></Document>";
+        var xml = "<Document><BkToCstmrStmt><Stmt>" + string.Concat(Enumerable.Repeat("<a/>", CamtStatement.MaxElements)) + "</Stmt></BkToCstmrStmt></Document>";
 
         Assert.Contains("more than 1,000,000 elements", Refused(xml, "camt053").Reason, StringComparison.Ordinal);
     }

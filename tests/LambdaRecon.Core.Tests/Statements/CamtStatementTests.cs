@@ -4,23 +4,26 @@ using LambdaRecon.Core.Statements;
 
 namespace LambdaRecon.Core.Tests.Statements;
 
-public class Camt053StatementTests
+public class CamtStatementTests
 {
     private const string Head = """<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt><Stmt>""";
     private const string Tail = "</Stmt></BkToCstmrStmt></Document>";
     private const string GoodEntry = """<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2025-03-03</Dt></BookgDt></Ntry>""";
 
-    internal static IReadOnlyList<StatementLine> ParseFixture(string name)
+    internal static IReadOnlyList<BankStatement> ParseStatements(string name, string? expected = null)
     {
-        using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Statements", "Fixtures", name));
-        Assert.True(Camt053Statement.TryParse(stream, out var lines, out var error), error?.ToString());
-        return lines;
+        Assert.True(CamtStatement.TryParse(File.ReadAllBytes(Fixture(name)), expected, out var statements, out _, out var error), error?.ToString());
+        return statements;
     }
 
-    private static StatementError Refused(string xml)
+    internal static IReadOnlyList<StatementLine> ParseFixture(string name) => ParseStatements(name).SelectMany(s => s.Lines).ToList();
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Statements", "Fixtures", name);
+
+    private static StatementError Refused(string xml, string? expected = null)
     {
-        Assert.False(Camt053Statement.TryParse(new MemoryStream(Encoding.UTF8.GetBytes(xml)), out var lines, out var error));
-        Assert.Empty(lines);
+        Assert.False(CamtStatement.TryParse(Encoding.UTF8.GetBytes(xml), expected, out var statements, out _, out var error));
+        Assert.Empty(statements);
         return error!;
     }
 
@@ -49,11 +52,11 @@ public class Camt053StatementTests
     }
 
     [Fact]
-    public void A_batch_entry_stays_one_line_without_per_transaction_fields()
+    public void A_batch_entry_whose_details_give_no_amounts_stays_one_line_counting_its_payments()
     {
         var batch = ParseFixture("camt053-v02.xml")[2];
 
-        Assert.Equal(("BANK-REF-3", "Batch of 2 credit transfers"), (batch.LineId, batch.Description));
+        Assert.Equal(("BANK-REF-3", "Batch of 2 credit transfers", 2, "BANK-REF-3"), (batch.LineId, batch.Description, batch.BatchCount, batch.EntryRef));
         Assert.Null(batch.EndToEndId);
         Assert.Null(batch.Reference);
         Assert.Equal(new DateOnly(2025, 3, 4), batch.ValueDate);
@@ -82,10 +85,8 @@ public class Camt053StatementTests
     [Fact]
     public void A_document_type_declaration_is_refused_so_no_entity_is_ever_resolved()
     {
-        using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Statements", "Fixtures", "camt053-xxe.xml"));
-
-        Assert.False(Camt053Statement.TryParse(stream, out _, out var error));
-        Assert.Contains("DTD is prohibited", error!.Reason, StringComparison.Ordinal);
+        Assert.False(CamtStatement.TryParse(File.ReadAllBytes(Fixture("camt053-xxe.xml")), null, out _, out _, out var error));
+        Assert.Contains("DTD", error!.Reason, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -121,15 +122,17 @@ public class Camt053StatementTests
     [Fact]
     public void Xml_that_is_not_a_camt_053_statement_is_refused()
     {
-        Assert.Contains("expected Document/BkToCstmrStmt", Refused("<Document><BkToCstmrAcctRpt/></Document>").Reason, StringComparison.Ordinal);
+        Assert.Contains("expected Document/BkToCstmrStmt", Refused("<Document><BkToCstmrStmtX/></Document>").Reason, StringComparison.Ordinal);
         var broken = Refused(Head + "\n<Ntry>" + Tail);
         Assert.Equal(2, broken.Line);
         Assert.Contains("not well-formed XML", broken.Reason, StringComparison.Ordinal);
     }
 
-    private static IReadOnlyList<StatementLine> Parse(string xml)
+    private static List<StatementLine> Parse(string xml) => ParseAll(xml).SelectMany(s => s.Lines).ToList();
+
+    private static IReadOnlyList<BankStatement> ParseAll(string xml, string? expected = null)
     {
-        Assert.True(Camt053Statement.TryParse(new MemoryStream(Encoding.UTF8.GetBytes(xml)), out var lines, out var error), error?.ToString());
-        return lines;
+        Assert.True(CamtStatement.TryParse(Encoding.UTF8.GetBytes(xml), expected, out var statements, out _, out var error), error?.ToString());
+        return statements;
     }
 }
