@@ -218,6 +218,9 @@ public static partial class CamtStatement
         var open = new Stack<Node>();
         var elements = 0;
         var unreadDepth = -1;
+        // Depths of envelope elements around a Document (SWIFT's BizMsgEnvlp, a bank's own wrapper): read through, not kept.
+        var envelopes = new Stack<int>();
+        (string Name, int Line)? firstEnvelope = null;
         try
         {
             var names = new NameTable();
@@ -260,9 +263,17 @@ public static partial class CamtStatement
                         }
 
                         var name = reader.LocalName;
-                        if (Unread.Contains(name))
+                        if (Unread.Contains(name) || (open.Count == 0 && name == "AppHdr"))
                         {
+                            // A business application header beside the Document says who sent it, not what it holds.
                             unreadDepth = reader.IsEmptyElement ? -1 : reader.Depth;
+                            break;
+                        }
+
+                        if (open.Count == 0 && name != "Document" && !reader.IsEmptyElement)
+                        {
+                            envelopes.Push(reader.Depth);
+                            firstEnvelope ??= (name, Math.Max(lineInfo.LineNumber, 1));
                             break;
                         }
 
@@ -302,6 +313,12 @@ public static partial class CamtStatement
                             break;
                         }
 
+                        if (open.Count == 0 && envelopes.TryPeek(out var envelope) && envelope == reader.Depth)
+                        {
+                            envelopes.Pop();
+                            break;
+                        }
+
                         if (!TryClose(open.Pop(), reading, out error))
                         {
                             return false;
@@ -310,7 +327,12 @@ public static partial class CamtStatement
                         break;
 
                     case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace:
-                        if (!open.TryPeek(out var holder))
+                        if (!open.TryPeek(out var holder) && envelopes.Count > 0)
+                        {
+                            break;
+                        }
+
+                        if (holder is null)
                         {
                             error = new StatementError(Math.Max(lineInfo.LineNumber, 1), null, "text outside any element: not an XML document");
                             return false;
@@ -329,6 +351,13 @@ public static partial class CamtStatement
         {
             // Some refusals (a prohibited DTD) carry no position: they name line 1.
             error = new StatementError(Math.Max(e.LineNumber, 1), null, $"not well-formed XML: {e.Message}");
+            return false;
+        }
+
+        if (reading.Documents == 0 && firstEnvelope is { } outer)
+        {
+            error = new StatementError(outer.Line, outer.Name,
+                "not a camt message: expected Document/BkToCstmrStmt (camt.053), BkToCstmrAcctRpt (camt.052) or BkToCstmrDbtCdtNtfctn (camt.054)");
             return false;
         }
 

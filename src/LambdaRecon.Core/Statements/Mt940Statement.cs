@@ -111,6 +111,17 @@ public static partial class Mt940Statement
                 continue;
             }
 
+            if (line is ":940:" or ":942:")
+            {
+                // Rabobank opens each message with its type written as a tag: a header, like "{2:I940…}".
+                if (!Close(out error))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
             if (line[0] == ':')
             {
                 // A SWIFT field line may not start with ':', so this is a tag, well formed or not.

@@ -155,6 +155,22 @@ public class CamtMessagesTests
         Assert.Equal(45, statements[2].Lines[0].SourceLine);
     }
 
+    [Fact]
+    public void A_document_in_a_business_message_envelope_with_its_application_header_is_read_and_an_envelope_without_one_is_refused()
+    {
+        var document = Encoding.UTF8.GetString(Fixture("camt053-two-accounts.xml"));
+        document = document[document.IndexOf("<Document", StringComparison.Ordinal)..];
+        var wrapped = "<?xml version=\"1.0\"?>\n<BizMsgEnvlp>\n<AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\"><Fr><FIId><FinInstnId><BICFI>DNBANOKK</BICFI></FinInstnId></FIId></Fr>"
+            + "<MsgDefIdr>camt.053.001.02</MsgDefIdr></AppHdr>\n" + document + "\n</BizMsgEnvlp>";
+
+        var (statements, _) = Parse(Encoding.UTF8.GetBytes(wrapped));
+        var error = Refused(Encoding.UTF8.GetBytes("<Envelope>\n  <Body><Other>1</Other></Body>\n</Envelope>"));
+
+        Assert.Equal(Parse(Fixture("camt053-two-accounts.xml")).Statements.SelectMany(s => s.Lines.Select(l => l.LineId)), statements.SelectMany(s => s.Lines.Select(l => l.LineId)));
+        Assert.Equal((1, "Envelope"), (error.Line, error.Element));
+        Assert.Contains("not a camt message", error.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("", "the file holds no XML element")]
     [InlineData("<Document><BkToCstmrStmt><Stmt/></BkToCstmrStmt></Document>text", "text outside any element")]

@@ -102,6 +102,18 @@ public class Mt940StatementTests
     }
 
     [Fact]
+    public void A_rabobank_file_opening_each_message_with_its_type_as_a_tag_is_read_message_by_message()
+    {
+        var one = Statement(":61:250303C5,00NTRFNONREF", "C250303EUR105,00");
+        var two = one.Replace("REF-1", "REF-2", StringComparison.Ordinal);
+
+        var statements = Parse(":940:\n" + one + "\n:940:\n" + two);
+
+        Assert.Equal(["REF-1", "REF-2"], statements.Select(s => s.Reference));
+        Assert.Equal("mt940", StatementFile.Detect(System.Text.Encoding.UTF8.GetBytes(":940:\n" + one)));
+    }
+
+    [Fact]
     public void Free_text_information_is_the_description_with_its_lines_and_blanks_joined()
     {
         var card = ParseFixture("mt940-abn.sta")[0].Lines[1];
