@@ -8,7 +8,8 @@ namespace LambdaRecon.Core.Reconciliation;
 /// (transaction metadata payout_id) settle against the free lines naming it — by their own payout id
 /// (Stripe's automatic_payout_id), reference or end-to-end id — as one group, whatever the signs
 /// inside (charges, refunds). The fee is ledger total − statement total and must be zero, exactly the
-/// lines' own charges (<see cref="Statements.StatementLine.Fee"/>) — both at confidence 100 — or else
+/// lines' own charges (<see cref="Statements.StatementLine.Fee"/>), or nothing at all when the ledger
+/// equals the lines' net (it booked the provider's fees too) — each at confidence 100 — or else
 /// within the fee tolerance, at 80. A payout whose totals do not fit is a suggestion at 30: the id says
 /// these belong together, the amounts say something is missing.
 /// </summary>
@@ -65,15 +66,18 @@ internal static class PayoutRule
                 continue;
             }
 
-            Int128 ledgerTotal = 0, statementTotal = 0, ownCharges = 0;
+            Int128 ledgerTotal = 0, statementTotal = 0, netTotal = 0, ownCharges = 0;
             internals.ForEach(r => ledgerTotal += run.InternalSlots[r].Amount);
             externals.ForEach(r =>
             {
                 statementTotal += run.ExternalSlots[r].Amount;
+                netTotal += run.External[r].Net?.Minor ?? run.ExternalSlots[r].Amount;
                 ownCharges += Int128.Abs(run.External[r].Fee?.Minor ?? 0);
             });
 
-            var fee = ledgerTotal - statementTotal;
+            // A provider's lines are gross with the net beside them (Stripe): a ledger that booked the provider's fees
+            // too equals the net, and nothing is left for a fee to explain.
+            var fee = ledgerTotal == netTotal ? 0 : ledgerTotal - statementTotal;
             var confidence = fee == 0 || fee == ownCharges ? 100
                 : fee > 0 && fee <= run.Options.FeeTolerance.AllowanceFor(Int128.Abs(ledgerTotal)) ? 80
                 : 30;

@@ -235,6 +235,26 @@ public class MatcherTests
         Assert.Equal(["ch1", "ch2", "re1"], group.Internal.Select(i => i.Id));
     }
 
+    [Theory]
+    [InlineData(true)] // the ledger booked Stripe's fees too: it equals the lines' net
+    [InlineData(false)] // the ledger left the fees out: it equals the lines' gross
+    public void A_stripe_payout_settles_a_ledger_that_books_the_fees_as_well_as_one_that_does_not(bool feesBooked)
+    {
+        // Stripe's itemized report: each charge's gross, fee and net, and the payout that sent their net to the bank.
+        StatementLine Charge(string id, long gross, long stripeFee) =>
+            Line(id, gross) with { Fee = new Money(stripeFee, Eur), Net = new Money(gross - stripeFee, Eur), PayoutId = "po_1" };
+        StatementLine[] report = [Charge("txn_1", 10000, 165), Charge("txn_2", 25000, 390), Line("txn_3", -34445, reference: "po_1") with { Net = new Money(-34445, Eur) }];
+        LedgerItem[] ledger =
+        [
+            Item("order-1", 10000) with { PayoutId = "po_1" }, Item("order-2", 25000) with { PayoutId = "po_1" },
+            Item("payout", -34445) with { PayoutId = "po_1" }, .. feesBooked ? [Item("stripe-fees", -555) with { PayoutId = "po_1" }] : Array.Empty<LedgerItem>(),
+        ];
+
+        var group = Assert.Single(Matcher.Match(ledger, report).Groups);
+
+        Assert.Equal((MatchRule.PayoutId, 0L, 100, 3), (group.Rule, group.Fee.Minor, group.Confidence, group.External.Count));
+    }
+
     [Fact]
     public void A_reversal_line_settles_only_a_refund_or_adjustment()
     {
