@@ -24,7 +24,7 @@ internal static class ImportStatementCommand
         var (csvMapping, mappingError) = await ResolveMappingAsync(tenant, mapping, mappingFile);
         if (mappingError is not null)
         {
-            await Console.Error.WriteLineAsync($"refused, nothing imported: {mappingError}");
+            await Console.Error.WriteLineAsync($"refused whole, nothing imported: {mappingError}");
             return 1;
         }
 
@@ -35,7 +35,7 @@ internal static class ImportStatementCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"refused, nothing imported: cannot read {file}: {e.Message}");
+            await Console.Error.WriteLineAsync($"refused whole, nothing imported: cannot read {file}: {e.Message}");
             return 1;
         }
 
@@ -163,9 +163,9 @@ internal static class ImportStatementCommand
     /// <summary>The closing line on stderr, e.g. "100,000 lines parsed in 0.4 s; 100,000 imported, 0 already present, in 1.2 s (83,000 lines/s)".</summary>
     public static string Summary(int lines, StatementImport import, TimeSpan parseTime, TimeSpan importTime) => import.AlreadyImported
         ? string.Create(CultureInfo.InvariantCulture,
-            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; the same file was imported before (import {import.ImportId}): nothing changed")
+            $"{lines:N0} line{(lines == 1 ? "" : "s")} parsed in {parseTime.TotalSeconds:0.0} s; the same file was imported before (import {import.ImportId}): nothing changed")
         : string.Create(CultureInfo.InvariantCulture,
-            $"{lines:N0} lines parsed in {parseTime.TotalSeconds:0.0} s; {import.Imported:N0} imported, {lines - import.Imported:N0} already present, in {importTime.TotalSeconds:0.0} s ({lines / Math.Max(importTime.TotalSeconds, 0.001):N0} lines/s)");
+            $"{lines:N0} line{(lines == 1 ? "" : "s")} parsed in {parseTime.TotalSeconds:0.0} s; {import.Imported:N0} imported, {lines - import.Imported:N0} already present, in {importTime.TotalSeconds:0.0} s ({lines / Math.Max(importTime.TotalSeconds, 0.001):N0} lines/s)");
 
     private sealed class Reporter(Action<int> report) : IProgress<int>
     {
