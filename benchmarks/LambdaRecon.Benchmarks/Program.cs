@@ -37,10 +37,10 @@ switch (command)
     case "parse-csv":
         return ParseBenchmark.Run(options.Number("lines", 1_000_000), args.Contains("--import") ? Environment.GetEnvironmentVariable("DATABASE_URL") : null);
     case "parse-mt940":
-        return Mt940ParseBenchmark.Run(options.Number("lines", 1_000_000));
+        return Mt940ParseBenchmark.Run(options.Number("lines", 1_000_000), options.Number("lines-per-file", 40_000));
     case "parse-camt053":
         return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N | parse-camt053 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }

@@ -17,12 +17,26 @@ namespace LambdaRecon.Core.Statements;
 /// </remarks>
 internal sealed class LineIds
 {
+    private const string HashPrefix = "h-";
+    private const int HashChars = 20;
+
+    // Carried ids by the line that used them. Hashed ids are counted by their 80-bit hash as a number
+    // rather than kept as strings: a file of a million lines without ids would otherwise keep two
+    // dictionaries of a million strings, and their lookups were most of the time of a parse.
     private readonly Dictionary<string, int> _lineOfId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _occurrences = new(StringComparer.Ordinal);
+    private readonly Dictionary<UInt128, (int Count, int FirstLine)> _hashed = [];
 
     /// <summary>Takes an id the file carries; false with the line of its first use when it repeats.</summary>
     public bool TryTake(string id, int line, out int firstLine)
     {
+        // A carried id written like one of ours ("h-" and 20 hex digits, "#n") must not be one already given.
+        if (id.StartsWith(HashPrefix, StringComparison.Ordinal) && TryReadHashed(id, out var key, out var occurrence)
+            && _hashed.TryGetValue(key, out var taken) && taken.Count >= occurrence)
+        {
+            firstLine = taken.FirstLine;
+            return false;
+        }
+
         ref var existing = ref CollectionsMarshal.GetValueRefOrAddDefault(_lineOfId, id, out var exists);
         if (exists)
         {
@@ -40,13 +54,50 @@ internal sealed class LineIds
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(MemoryMarshal.AsBytes(content), hash);
-        Span<char> text = stackalloc char[22];
-        "h-".CopyTo(text);
-        Convert.TryToHexStringLower(hash[..10], text[2..], out _);
-        var baseId = new string(text);
-        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_occurrences, baseId, out _);
-        count++;
-        id = count == 1 ? baseId : $"{baseId}#{count}";
-        return TryTake(id, line, out firstLine);
+        var key = Key(hash[..10]);
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_hashed, key, out var seen);
+        count = seen ? (count.Count + 1, count.FirstLine) : (1, line);
+        Span<char> text = stackalloc char[HashPrefix.Length + HashChars];
+        HashPrefix.CopyTo(text);
+        Convert.TryToHexStringLower(hash[..10], text[HashPrefix.Length..], out _);
+        id = count.Count == 1 ? new string(text) : $"{text}#{count.Count}";
+        if (_lineOfId.Count > 0 && _lineOfId.TryGetValue(id, out firstLine))
+        {
+            return false;
+        }
+
+        firstLine = 0;
+        return true;
+    }
+
+    private static UInt128 Key(ReadOnlySpan<byte> hash80)
+    {
+        Span<byte> padded = stackalloc byte[16];
+        hash80.CopyTo(padded);
+        return MemoryMarshal.Read<UInt128>(padded);
+    }
+
+    /// <summary>Reads "h-" + 20 hex digits + optional "#n" (n ≥ 2) back into its hash and occurrence.</summary>
+    private static bool TryReadHashed(string id, out UInt128 key, out int occurrence)
+    {
+        key = default;
+        occurrence = 1;
+        var hex = id.AsSpan(HashPrefix.Length);
+        var hash = hex.Length > HashChars && hex[HashChars] == '#' ? hex[..HashChars] : hex;
+        if (hash.Length != HashChars || (hex.Length > HashChars
+                && (!int.TryParse(hex[(HashChars + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out occurrence) || occurrence < 2)))
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[10];
+        if (Convert.FromHexString(hash, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 10
+            || hash.ContainsAnyInRange('A', 'F'))
+        {
+            return false;
+        }
+
+        key = Key(bytes);
+        return true;
     }
 }

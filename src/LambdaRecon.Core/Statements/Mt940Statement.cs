@@ -574,9 +574,22 @@ public static partial class Mt940Statement
         }
 
         // Most values need nothing done: the regular expression only runs on those that do.
-        var plain = text.Length > 0 && text[0] != ' ' && text[^1] != ' ' && !text.Contains("  ", StringComparison.Ordinal) && !text.Any(c => c != ' ' && char.IsWhiteSpace(c));
+        var plain = text.Length > 0 && text[0] != ' ' && text[^1] != ' ' && !text.Contains("  ", StringComparison.Ordinal) && !HasOtherWhiteSpace(text);
         var cleaned = plain ? text : Blanks().Replace(text, " ").Trim();
         return cleaned.Length == 0 ? null : cleaned;
+    }
+
+    private static bool HasOtherWhiteSpace(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c != ' ' && char.IsWhiteSpace(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";

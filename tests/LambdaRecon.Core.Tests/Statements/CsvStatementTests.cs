@@ -72,6 +72,24 @@ public class CsvStatementTests
     }
 
     [Fact]
+    public void A_carried_id_equal_to_an_id_given_to_a_line_without_one_is_refused_whichever_comes_first()
+    {
+        const string header = "Date,Amount,Currency,Id\n";
+        const string plain = "2025-03-01,1.00,EUR,\n";
+        Assert.True(CsvStatement.TryParse(new StringReader(header + plain + plain), CsvMapping.Generic, out var given, out _));
+        var (first, second) = (given[0].LineId, given[1].LineId);
+
+        var before = Refused(header + $"2025-03-05,9.00,EUR,{first}\n" + plain);
+        var after = Refused(header + plain + plain + $"2025-03-05,9.00,EUR,{second}\n");
+        var third = CsvStatement.TryParse(new StringReader(header + plain + plain + $"2025-03-05,9.00,EUR,{first}#3\n"), CsvMapping.Generic, out var lines, out var error);
+
+        Assert.Equal(first + "#2", second);
+        Assert.Equal((3, 4), (before.Line, after.Line));
+        Assert.True(third, error?.ToString());
+        Assert.Equal([first, second, first + "#3"], lines.Select(l => l.LineId));
+    }
+
+    [Fact]
     public void A_stripe_export_keeps_gross_fee_and_net_and_the_provider_ids()
     {
         var lines = ParseFixture("stripe.csv", CsvMapping.Stripe);
