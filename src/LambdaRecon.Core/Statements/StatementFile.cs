@@ -31,6 +31,13 @@ public static class StatementFile
         detected = format.ToLowerInvariant();
         if (detected == "auto")
         {
+            if (Unsupported(content) is { } kind)
+            {
+                error = new StatementError(0, null,
+                    $"the file is {kind}, which is not a statement format read here: send camt.052/053/054, MT940/MT942, BAI2 or CSV");
+                return false;
+            }
+
             detected = Detect(content);
         }
 
@@ -145,6 +152,26 @@ public static class StatementFile
         }
 
         return "csv";
+    }
+
+    /// <summary>
+    /// What a file is when it is plainly none of the formats read here, told by its first bytes, so that
+    /// "auto" names it rather than reporting a CSV header it never had; null otherwise.
+    /// </summary>
+    private static string? Unsupported(ReadOnlySpan<byte> content)
+    {
+        if (content.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || content.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            return "UTF-16 text (export it as UTF-8)";
+        }
+
+        var start = content.TrimStart(" \t\r\n"u8);
+        return start.StartsWith("%PDF"u8) ? "a PDF document"
+            : start.StartsWith("PK\x03\x04"u8) ? "a ZIP archive (unpack it and send each statement)"
+            : start.StartsWith("OFXHEADER"u8) || start.StartsWith("<OFX>"u8) ? "OFX"
+            : start.StartsWith("!Type:"u8) || start.StartsWith("!Account"u8) ? "QIF"
+            : start.StartsWith("{"u8) && !start.StartsWith("{1:"u8) ? "JSON"
+            : null;
     }
 
     /// <summary>A file that does not say which account it is for: one statement of all its lines.</summary>

@@ -62,7 +62,8 @@ public sealed class StatementImporter(AccountStore accounts, ExternalIdStore ext
         if (!StatementFile.TryParse(content, format, mapping, out var statements, out var detected, out var error, cancellationToken))
         {
             return new ParsedFile([], detected,
-                new ImportRefusal(ImportRefusalKind.Malformed, $"{error} (read as {detected})", "file", error!.Line, error.Element));
+                new ImportRefusal(ImportRefusalKind.Malformed, detected == "auto" ? error!.ToString() : $"{error} (read as {detected})", "file", error!.Line,
+                    error.Element));
         }
 
         return new ParsedFile(statements, detected, null);

@@ -138,4 +138,18 @@ public class StatementFileTests
         Assert.Equal("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]", error.Element);
         Assert.Contains("the AcctSvcrRef holds 2800 characters", error.Reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("OFXHEADER:100\nDATA:OFXSGML\n\n<OFX></OFX>\n", "OFX")]
+    [InlineData("%PDF-1.4\n", "a PDF document")]
+    [InlineData("!Type:Bank\nD03/03/2025\nT-1.00\n^\n", "QIF")]
+    [InlineData("{\"data\": []}", "JSON")]
+    public void Auto_names_a_file_of_a_format_not_read_here_instead_of_reading_it_as_csv(string content, string kind)
+    {
+        var error = Refused(content, "auto");
+
+        Assert.Equal(0, error.Line);
+        Assert.StartsWith($"the file is {kind}, which is not a statement format read here", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("UTF-16", Refused([0xFF, 0xFE, .. Encoding.Unicode.GetBytes(Header)], "auto").Reason, StringComparison.Ordinal);
+    }
 }
