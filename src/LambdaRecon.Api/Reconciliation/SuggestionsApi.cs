@@ -81,7 +81,7 @@ public static class SuggestionsApi
         return Decided(suggestionId, await store.AcceptAsync(client.TenantId, suggestionId, candidate, note, client.ClientId, cancellationToken));
     }
 
-    /// <summary>Body: {"note": "…"}. The proposal's items become open breaks of the run.</summary>
+    /// <summary>Body: {"note": "…"}. The proposal's items become open breaks of the run; no later run proposes any of its candidates again.</summary>
     public static async Task<IResult> RejectAsync(Guid suggestionId, HttpContext http, SuggestionStore store, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
@@ -160,6 +160,8 @@ public static class SuggestionsApi
         { Problem: "already-matched" } => Problem.Of(StatusCodes.Status409Conflict, "already-matched", "An item is matched already",
             "an item of that candidate was matched since the suggestion was made; nothing was written"),
         _ => Problem.Of(StatusCodes.Status409Conflict, "suggestion-decided", "The suggestion is no longer pending",
-            $"the suggestion is {decision.Status}; nothing was written"),
+            decision.Status == "superseded"
+                ? "the suggestion is superseded: a later run of the account suggests afresh (decide on that run's suggestions); nothing was written"
+                : $"the suggestion is {decision.Status}; nothing was written"),
     };
 }

@@ -116,7 +116,7 @@ internal static class AmountDateRule
             var words = LineWords(external);
             foreach (var (rank, position, day) in Window(_ledger, _ledgerFree, target, -1, _ledgerWindow))
             {
-                if (_run.MaySettle(rank, external))
+                if (_run.MaySettle(rank, external) && !_run.Rejected(rank, external))
                 {
                     Scored.Add(Score(rank, position, day, target.Day, words, LedgerWords(rank)));
                 }
@@ -133,7 +133,7 @@ internal static class AmountDateRule
             var words = LedgerWords(internalRank);
             foreach (var (rank, position, day) in Window(_lines, _linesFree, item, external, _lineWindow))
             {
-                if (_run.MaySettle(internalRank, rank))
+                if (_run.MaySettle(internalRank, rank) && !_run.Rejected(internalRank, rank))
                 {
                     yield return Score(rank, position, day, item.Day, words, LineWords(rank));
                 }

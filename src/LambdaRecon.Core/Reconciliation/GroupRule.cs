@@ -123,6 +123,13 @@ internal static class GroupRule
                 ranks[i] = sorted[positions[found.Members[i]]].Rank;
             }
 
+            // A group a person rejected is not proposed again; its members stay free for another single.
+            int[] one = [single];
+            if (membersAreLedger ? run.Rejected(ranks, one) : run.Rejected(one, ranks))
+            {
+                continue;
+            }
+
             // Another free single of the same amount whose window holds every member could be the one they settle.
             var (first, last) = (days[found.Members[0]], days[found.Members[^1]]);
             another |= membersAreLedger
@@ -137,7 +144,6 @@ internal static class GroupRule
             var candidate = Describe(run, single, ranks, membersAreLedger, found, ownCharges);
             if (another || !run.Automatic(candidate.Confidence))
             {
-                int[] one = [single];
                 run.Suggest([candidate], membersAreLedger ? ranks : one, membersAreLedger ? one : ranks);
                 continue;
             }

@@ -25,7 +25,18 @@ public sealed record MatchOptions
     /// automatically. A rival within the margin makes it a suggestion listing both.
     /// </summary>
     public int AmbiguityMargin { get; init; } = 10;
+
+    /// <summary>
+    /// Pairings a person rejected. The matcher never proposes one again — not as a match, a suggestion
+    /// or a rival — while its items stay free to pair with other counterparts.
+    /// </summary>
+    public IReadOnlyCollection<RejectedPairing> Rejected { get; init; } = [];
 }
+
+/// <summary>A candidate a person rejected: exactly this set of ledger items with exactly this set of statement lines.</summary>
+/// <param name="LedgerIds">The ledger item ids (<see cref="LedgerItem.Id"/>), in any order.</param>
+/// <param name="LineIds">The statement line ids (<see cref="Statements.StatementLine.LineId"/>), in any order.</param>
+public sealed record RejectedPairing(IReadOnlyCollection<string> LedgerIds, IReadOnlyCollection<string> LineIds);
 
 /// <summary>
 /// The fee a group may differ by: a fixed amount in minor units plus a share of the ledger side's

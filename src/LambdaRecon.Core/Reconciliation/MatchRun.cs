@@ -9,6 +9,11 @@ namespace LambdaRecon.Core.Reconciliation;
 /// </summary>
 internal sealed class MatchRun
 {
+    /// <summary>The rejected pairings as keys; with the ledger ids they name, a cheap first test that needs no key.</summary>
+    private readonly HashSet<string> _rejected;
+
+    private readonly HashSet<string> _rejectedLedgerIds;
+
     public MatchRun(LedgerItem[] internals, StatementLine[] externals, MatchOptions options)
     {
         Internal = internals;
@@ -23,6 +28,8 @@ internal sealed class MatchRun
         ExternalUsed = new bool[externals.Length];
         InternalOrder = ByDayThenRank(InternalSlots);
         ExternalOrder = ByDayThenRank(ExternalSlots);
+        _rejected = new HashSet<string>(options.Rejected.Select(r => PairingKey(r.LedgerIds, r.LineIds)), StringComparer.Ordinal);
+        _rejectedLedgerIds = new HashSet<string>(options.Rejected.SelectMany(r => r.LedgerIds), StringComparer.Ordinal);
     }
 
     public LedgerItem[] Internal { get; }
@@ -57,6 +64,19 @@ internal sealed class MatchRun
     public bool MaySettle(int internalRank, int externalRank) => !External[externalRank].IsReversal || Internal[internalRank].Reverses;
 
     public bool Automatic(int confidence) => confidence >= Options.AutoMatchThreshold;
+
+    /// <summary>A person rejected exactly this pairing (<see cref="MatchOptions.Rejected"/>): it is no candidate at all, not even a rival.</summary>
+    public bool Rejected(int internalRank, int externalRank) => _rejected.Count > 0 && Rejected([internalRank], [externalRank]);
+
+    /// <inheritdoc cref="Rejected(int, int)"/>
+    public bool Rejected(IReadOnlyList<int> internalRanks, IReadOnlyList<int> externalRanks) =>
+        _rejected.Count > 0
+        && internalRanks.All(rank => _rejectedLedgerIds.Contains(Internal[rank].Id))
+        && _rejected.Contains(PairingKey(internalRanks.Select(rank => Internal[rank].Id), externalRanks.Select(rank => External[rank].LineId)));
+
+    /// <summary>The same key for the same two sets of ids, whatever their order.</summary>
+    private static string PairingKey(IEnumerable<string> ledgerIds, IEnumerable<string> lineIds) =>
+        $"{string.Join('\u001f', ledgerIds.Order(StringComparer.Ordinal))}\u001e{string.Join('\u001f', lineIds.Order(StringComparer.Ordinal))}";
 
     /// <summary>Records a suggestion; its proposal's items, given by rank, are held by it.</summary>
     public void Suggest(IReadOnlyList<MatchCandidate> candidates, IEnumerable<int> proposalInternal, IEnumerable<int> proposalExternal)

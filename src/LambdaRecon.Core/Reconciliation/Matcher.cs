@@ -11,7 +11,8 @@ public static class Matcher
     /// window), <see cref="GroupRule"/> (one-to-many within the fee tolerance) — each on what the
     /// earlier ones left. A match is made automatically only when it is unambiguous and its confidence
     /// reaches <see cref="MatchOptions.AutoMatchThreshold"/>; otherwise it becomes a
-    /// <see cref="MatchSuggestion"/> that holds its items. Every item ends in exactly one place of the result. Both sides are first sorted by id and every choice breaks ties
+    /// <see cref="MatchSuggestion"/> that holds its items. A pairing in <see cref="MatchOptions.Rejected"/>
+    /// is no candidate of any rule. Every item ends in exactly one place of the result. Both sides are first sorted by id and every choice breaks ties
     /// on that order, so shuffling either input gives the same result.
     /// </summary>
     /// <remarks>O((n + m) log(n + m)) time and O(n + m) memory for n ledger items and m lines; see each rule.</remarks>
@@ -31,6 +32,11 @@ public static class Matcher
         if (options.FeeTolerance.BasisPoints is < 0 or > 10_000)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "fee tolerance must be 0 to 10 000 basis points");
+        }
+
+        if (options.Rejected is null || options.Rejected.Any(r => r?.LedgerIds is null || r.LineIds is null))
+        {
+            throw new ArgumentException("a rejected pairing is null or lacks a side", nameof(options));
         }
 
         LedgerItem[] internals = [.. ledger];

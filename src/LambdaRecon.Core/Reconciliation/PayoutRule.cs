@@ -60,6 +60,12 @@ internal static class PayoutRule
                 continue;
             }
 
+            // A payout a person rejected as a whole leaves its items to the other rules.
+            if (run.Rejected(internals, externals))
+            {
+                continue;
+            }
+
             var currency = run.InternalSlots[internals[0]].Currency;
             if (internals.Any(r => run.InternalSlots[r].Currency != currency) || externals.Any(r => run.ExternalSlots[r].Currency != currency))
             {

@@ -130,7 +130,8 @@ internal static class ReferenceRule
             }
             else if (slot.Currency == target.Currency && slot.Amount == target.Amount)
             {
-                if (!equal.Contains(rank))
+                // A pairing a person rejected names each other but is no candidate: the line may still settle another item.
+                if (!equal.Contains(rank) && !run.Rejected(rank, external))
                 {
                     equal.Add(rank);
                 }

@@ -40,6 +40,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                     : RunStore.ProgressAsync(dataSource, id, new { step = "reading" }, cancellationToken));
             }
 
+            options = options with { Rejected = await RejectedPairingsAsync(accountId, cancellationToken) };
             var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
             var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
             await ProgressAsync(runId, new { step = "matching", ledger_items = ledger.Count, statement_lines = lines.Count }, cancellationToken);
@@ -87,6 +88,27 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 
     private Task ProgressAsync(Guid? runId, object progress, CancellationToken cancellationToken) =>
         runId is { } id ? RunStore.ProgressAsync(dataSource, id, progress, cancellationToken) : Task.CompletedTask;
+
+    // Every candidate of every suggestion a person rejected: they saw the proposal and its rivals and took none
+    // (accepting a rival is how to take one), so no run of the account proposes any of those pairings again.
+    private async Task<List<RejectedPairing>> RejectedPairingsAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT ARRAY(SELECT jsonb_array_elements_text(c->'transaction_ids')), ARRAY(SELECT jsonb_array_elements_text(c->'line_ids'))
+              FROM reconciliation_suggestions s CROSS JOIN LATERAL jsonb_array_elements(s.candidates) AS c
+             WHERE s.account_id = @account AND s.status = 'rejected'
+            """);
+        command.Parameters.AddWithValue("account", accountId);
+        var rejected = new List<RejectedPairing>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rejected.Add(new RejectedPairing(reader.GetFieldValue<string[]>(0), reader.GetFieldValue<string[]>(1)));
+        }
+
+        return rejected;
+    }
 
     // The account's postings not matched before and not settled by a resolved break, signed from its side. A refund
     // or an adjustment may settle a statement's reversal line; metadata payout_id names the payout that paid it out.

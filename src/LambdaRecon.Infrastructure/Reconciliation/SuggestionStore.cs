@@ -18,7 +18,8 @@ public sealed record MatchSettings(int AutoMatchThreshold, int AmbiguityMargin);
 /// Suggestions of runs, and the per-account settings that decide what is only suggested. A suggestion
 /// holds its proposal's items in its run: they are neither matched nor breaks there. Accepting writes
 /// the chosen candidate's match rows (and closes open breaks of its items, which a rival's may have);
-/// rejecting turns the proposal's items into open breaks of the run. Both are recorded in the account's
+/// rejecting turns the proposal's items into open breaks of the run, and no later run of the account
+/// proposes any of its candidates again (<see cref="MatchOptions.Rejected"/>). Both are recorded in the account's
 /// audit trail with who, when and the note, like break resolutions. A later run of the account reads
 /// the held items again, so it supersedes the pending suggestions of earlier runs.
 /// </summary>
@@ -203,7 +204,10 @@ public sealed class SuggestionStore(NpgsqlDataSource dataSource)
         return new SuggestionDecision("accepted");
     }
 
-    /// <summary>Rejects the suggestion: its proposal's items become open breaks of its run, for a person or the next run.</summary>
+    /// <summary>
+    /// Rejects the suggestion — every candidate it lists, not only the proposal: the person saw them all and took none.
+    /// Its proposal's items become open breaks of its run, for a person or the next run, which pairs them only with other counterparts.
+    /// </summary>
     /// <returns>Null for an unknown suggestion, and for another tenant's.</returns>
     public async Task<SuggestionDecision?> RejectAsync(string tenantId, Guid suggestionId, string note, string actor, CancellationToken cancellationToken)
     {

@@ -111,6 +111,47 @@ public sealed class SuggestionsApiTests(ApiFixture api) : IClassFixture<ApiFixtu
     }
 
     [Fact]
+    public async Task A_rejected_suggestion_is_not_proposed_again_its_items_stay_breaks_and_may_still_pair_with_a_new_line()
+    {
+        var (bank, a, b, client) = await TwinPaymentsAsync();
+        using var _c = client;
+
+        var (first, _) = await ReconcileAsync(client, bank);
+        var (second, _) = await ReconcileAsync(client, bank);
+        var stale = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{first}/suggestions")).GetProperty("suggestions")[0];
+        var current = (await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{second}/suggestions")).GetProperty("suggestions")[0];
+        var line = current.GetProperty("candidates")[0].GetProperty("line_ids")[0].GetString();
+        using var lateReject = await client.PostAsync($"/api/v1/reconciliations/suggestions/{stale.GetProperty("suggestion_id").GetGuid()}/reject", Json("""{"note":"x"}"""));
+        var lateProblem = await ApiFixture.JsonAsync(lateReject);
+        using var rejected = await client.PostAsync($"/api/v1/reconciliations/suggestions/{current.GetProperty("suggestion_id").GetGuid()}/reject", Json("""{"note":"neither is ours"}"""));
+        var (thirdId, third) = await ReconcileAsync(client, bank);
+        var thirdSuggestions = await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{thirdId}/suggestions");
+
+        // A second line of 5.00 arrives: the payments may pair with it, never again with the rejected line.
+        using var imported = await client.PostAsync($"/api/v1/statements?account_id={bank}&format=csv",
+            new StringContent($"Date,Amount,Currency,Reference\n{Day(0)},5.00,USD,second\n", Encoding.UTF8, "text/csv"));
+        var (fourthId, fourth) = await ReconcileAsync(client, bank);
+        var fourthSuggestion = Assert.Single((await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{fourthId}/suggestions")).GetProperty("suggestions").EnumerateArray());
+
+        // Deciding on a superseded suggestion is refused clearly and changes nothing.
+        Assert.Equal(HttpStatusCode.Conflict, lateReject.StatusCode);
+        Assert.Contains("superseded", lateProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, rejected.StatusCode);
+        // The next run proposes neither payment with the line: both payments and the line are breaks, nothing is suggested or matched.
+        Assert.Equal((0, 2, 1, 0), (third.GetProperty("matched").GetInt32(), third.GetProperty("unmatched_internal").GetInt32(),
+            third.GetProperty("unmatched_external").GetInt32(), third.GetProperty("suggestions").GetInt32()));
+        Assert.Equal(new[] { a, b }.Order(), third.GetProperty("details").GetProperty("unmatched_internal").EnumerateArray().Select(e => e.GetGuid()).Order());
+        Assert.Equal([line], third.GetProperty("details").GetProperty("unmatched_external").EnumerateArray().Select(e => e.GetString()));
+        Assert.Empty(thirdSuggestions.GetProperty("suggestions").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Created, imported.StatusCode);
+        Assert.Equal((0, 1), (fourth.GetProperty("matched").GetInt32(), fourth.GetProperty("suggestions").GetInt32()));
+        var candidates = fourthSuggestion.GetProperty("candidates").EnumerateArray().ToArray();
+        Assert.Equal(2, candidates.Length);
+        Assert.All(candidates, c => Assert.NotEqual(line, Assert.Single(c.GetProperty("line_ids").EnumerateArray()).GetString()));
+        Assert.Equal([line], fourth.GetProperty("details").GetProperty("unmatched_external").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task An_account_s_match_settings_decide_what_is_only_suggested_unless_the_request_names_them()
     {
         var customer = await api.OpenAccountAsync(_p + "-c2", overdraftLimit: null);

@@ -311,6 +311,33 @@ public class MatcherPropertyTests
     }
 
     /// <summary>
+    /// A person rejects everything a run proposed — every match, group and suggestion candidate — and the
+    /// next run proposes none of it again, still puts every item in exactly one place, and still does not
+    /// depend on the input order.
+    /// </summary>
+    [Property(MaxTest = 200, Arbitrary = new[] { typeof(MatchScenarios) })]
+    public void What_a_person_rejected_is_never_proposed_again(MatchScenario scenario)
+    {
+        var first = Matcher.Match(scenario.Ledger, scenario.Statement, Options);
+        var rejected = Pairings(first).Select(p => new RejectedPairing(p.Ledger, p.Lines)).ToArray();
+        var options = Options with { Rejected = rejected };
+
+        var second = Matcher.Match(scenario.Ledger, scenario.Statement, options);
+
+        var keys = Pairings(first).Select(p => p.Key).ToHashSet();
+        Assert.DoesNotContain(Pairings(second), p => keys.Contains(p.Key));
+        Assert.Equal(scenario.Ledger.Length, second.Pairs.Count + second.Groups.Sum(g => g.Internal.Count) + second.Mismatches.Count
+            + second.Suggestions.Sum(s => s.Proposal.Internal.Count) + second.UnmatchedInternal.Count);
+        Assert.Equal(Summary(second), Summary(Matcher.Match(Shuffled(scenario.Ledger, scenario.Shuffle), Shuffled(scenario.Statement, scenario.Shuffle), options)));
+    }
+
+    private static IEnumerable<(string[] Ledger, string[] Lines, string Key)> Pairings(MatchResult result) =>
+        result.Pairs.Select(p => (new[] { p.Internal.Id }, new[] { p.External.LineId }))
+            .Concat(result.Groups.Select(g => (g.Internal.Select(i => i.Id).ToArray(), g.External.Select(e => e.LineId).ToArray())))
+            .Concat(result.Suggestions.SelectMany(s => s.Candidates).Select(c => (c.Internal.Select(i => i.Id).ToArray(), c.External.Select(e => e.LineId).ToArray())))
+            .Select(p => (p.Item1, p.Item2, $"{string.Join(',', p.Item1.Order())}|{string.Join(',', p.Item2.Order())}"));
+
+    /// <summary>
     /// Precision: a match made automatically has no rival. Add a copy (another id) of any item of a pair or a
     /// rule-3 group — a candidate exactly as good — and the match is made automatically no more: no
     /// automatic match holds the item or its copy together with the rest of the original match. (A payout-id

@@ -339,4 +339,72 @@ public class MatcherTests
         Assert.Contains("ledger item id 'i1' appears twice", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => Matcher.Match([], [], new MatchOptions { FeeTolerance = new FeeTolerance(0, 10_001) }));
     }
+
+    /// <summary>Every pairing the result proposes — matches, groups and every candidate of a suggestion — as (ledger ids, line ids).</summary>
+    private static List<string> Proposed(MatchResult result) =>
+        [.. result.Pairs.Select(p => $"{p.Internal.Id}|{p.External.LineId}")
+            .Concat(result.Groups.Select(g => $"{string.Join(',', g.Internal.Select(i => i.Id).Order())}|{string.Join(',', g.External.Select(e => e.LineId).Order())}"))
+            .Concat(result.Suggestions.SelectMany(s => s.Candidates)
+                .Select(c => $"{string.Join(',', c.Internal.Select(i => i.Id).Order())}|{string.Join(',', c.External.Select(e => e.LineId).Order())}"))];
+
+    [Fact]
+    public void A_rejected_pair_is_proposed_again_neither_as_a_match_nor_a_suggestion_but_a_rival_still_is()
+    {
+        LedgerItem[] ledger = [Item("i1", 1000), Item("i2", 1000), Item("i3", 1000, day: 1)];
+        StatementLine[] lines = [Line("e1", 1000)];
+        RejectedPairing i1 = new(["i1"], ["e1"]), i2 = new(["i2"], ["e1"]);
+
+        var before = Matcher.Match(ledger, lines);
+        var rivals = Matcher.Match(ledger, lines, new MatchOptions { Rejected = [i1] });
+        var lastOne = Matcher.Match(ledger, lines, new MatchOptions { Rejected = [i1, i2] });
+        var none = Matcher.Match(ledger, lines, new MatchOptions { Rejected = [i1, i2, new RejectedPairing(["i3"], ["e1"])] });
+
+        Assert.Equal("i1", Assert.Single(before.Suggestions).Proposal.Internal[0].Id);
+        // Without i1 the line is still ambiguous between i2 and i3 (same score band): suggested, i1 a break.
+        Assert.Equal(["i2|e1", "i3|e1"], Proposed(rivals));
+        Assert.Equal(["i2", "i3"], Assert.Single(rivals.Suggestions).Candidates.Select(c => c.Internal[0].Id));
+        Assert.Contains("i1", rivals.UnmatchedInternal.Select(i => i.Id));
+        // The only candidate left has no rival: a counterpart the person did not reject may still be matched.
+        Assert.Equal(["i3|e1"], Proposed(lastOne));
+        Assert.Equal(["i1", "i2"], lastOne.UnmatchedInternal.Select(i => i.Id));
+        // Every counterpart rejected: all three items and the line are breaks.
+        Assert.Empty(Proposed(none));
+        Assert.Equal((3, 1), (none.UnmatchedInternal.Count, none.UnmatchedExternal.Count));
+    }
+
+    [Fact]
+    public void A_rejected_reference_pair_leaves_the_line_to_another_item_of_its_amount()
+    {
+        LedgerItem[] ledger = [Item("i1", 5000, reference: "INV-7"), Item("i2", 5000, day: 1)];
+        StatementLine[] lines = [Line("e1", 5000, reference: "inv 7")];
+
+        var before = Matcher.Match(ledger, lines);
+        var after = Matcher.Match(ledger, lines, new MatchOptions { Rejected = [new RejectedPairing(["i1"], ["e1"])] });
+
+        Assert.Equal(("i1", MatchRule.Reference), (Assert.Single(before.Pairs).Internal.Id, before.Pairs[0].Rule));
+        var pair = Assert.Single(after.Pairs);
+        Assert.Equal(("i2", MatchRule.AmountAndDate), (pair.Internal.Id, pair.Rule));
+        Assert.Equal(["i1"], after.UnmatchedInternal.Select(i => i.Id));
+        Assert.Empty(after.Mismatches);
+    }
+
+    [Fact]
+    public void A_rejected_group_is_its_exact_set_of_items_in_any_order_and_is_not_proposed_again()
+    {
+        LedgerItem[] charges = [Item("ch1", 10000, day: -1), Item("ch2", 7500, day: -1)];
+        LedgerItem[] payout = [Item("p1", 9000, day: -6) with { PayoutId = "po_1" }, Item("p2", 6000, day: -1) with { PayoutId = "po_1" }];
+        StatementLine[] lines = [Line("po1", 17500), Line("bank-1", 15000, reference: "po_1")];
+        var rejectedGroup = new RejectedPairing(["ch2", "ch1"], ["po1"]);
+        var rejectedPayout = new RejectedPairing(["p2", "p1"], ["bank-1"]);
+
+        var before = Matcher.Match([.. charges, .. payout], lines);
+        var subset = Matcher.Match([.. charges, .. payout], lines, new MatchOptions { Rejected = [new RejectedPairing(["ch1"], ["po1"])] });
+        var after = Matcher.Match([.. charges, .. payout], lines, new MatchOptions { Rejected = [rejectedGroup, rejectedPayout] });
+
+        Assert.Equal(["ch1,ch2|po1", "p1,p2|bank-1"], Proposed(before).Order());
+        // Rejecting a pair of one of its items is another pairing: the group stands.
+        Assert.Equal(Proposed(before).Order(), Proposed(subset).Order());
+        Assert.Empty(Proposed(after));
+        Assert.Equal(4, after.UnmatchedInternal.Count);
+    }
 }
