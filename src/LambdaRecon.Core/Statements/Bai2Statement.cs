@@ -168,19 +168,6 @@ public static class Bai2Statement
             _position = text.Length + 1;
             return rest;
         }
-
-        public bool RestIsEmpty()
-        {
-            while (!AtEnd)
-            {
-                if (Next()!.Length > 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
     }
 
     /// <summary>Walks the records in the order the spec sets, summing what the trailers must agree with.</summary>
@@ -335,9 +322,11 @@ public static class Bai2Statement
                 var type = fields.Next()!;
                 if (type.Length == 0)
                 {
-                    if (fields.RestIsEmpty())
+                    // Empty fields ending the record, or an empty group (",,,,", as Goldman Sachs writes one before its
+                    // first summary): skipped when its amount, item count and funds type are empty too.
+                    if (string.IsNullOrEmpty(fields.Next()) && string.IsNullOrEmpty(fields.Next()) && string.IsNullOrEmpty(fields.Next()))
                     {
-                        break;
+                        continue;
                     }
 
                     return "a summary or status field holds a value but has no type code";

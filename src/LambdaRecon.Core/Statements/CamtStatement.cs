@@ -427,6 +427,11 @@ public static partial class CamtStatement
             case null when what == "transaction":
                 amount = magnitude;
                 return true;
+            case null when what == "balance":
+                // Some banks (a Lithuanian one's camt.053.001.08) leave a credit balance without its indicator. Read
+                // as a credit: a debit balance misread this way cannot pass the check opening + entries = closing.
+                amount = magnitude;
+                return true;
             default:
                 error = Fault(indicator ?? holder, indicator is null ? $"the {what} has no CdtDbtInd" : $"CdtDbtInd '{indicator.Text}' is neither CRDT nor DBIT");
                 return false;

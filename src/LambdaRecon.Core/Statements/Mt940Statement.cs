@@ -35,7 +35,7 @@ public static partial class Mt940Statement
     private static readonly HashSet<string> Keywords =
         ["TRTP", "EREF", "PREF", "MARF", "CSID", "CNTP", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "NAME", "IBAN", "BIC", "ID", "ADDR", "REMI", "PURP", "RTRN", "SVCL", "ISDT", "FX", "TRCD", "SUM", "CREF", "BUSP", "ACCW", "CNTR"];
 
-    [GeneratedRegex(@"^[A-Z0-9]{1,12}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Z0-9][A-Z0-9 ]{0,39}$", RegexOptions.CultureInvariant)]
     private static partial Regex HeaderLine();
 
     [GeneratedRegex(@"\?(\d{2})", RegexOptions.CultureInvariant)]
@@ -43,6 +43,8 @@ public static partial class Mt940Statement
 
     [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
     private static partial Regex Blanks();
+
+    private static readonly char[] Framing = ['\u0001', '\u0003'];
 
     private sealed record Field(string Tag, int Line, List<string> Lines);
 
@@ -53,9 +55,12 @@ public static partial class Mt940Statement
         ArgumentNullException.ThrowIfNull(reader);
         statements = [];
         var result = new List<BankStatement>();
-        var ids = new LineIds();
+        // A bank reference is unique within one account's statements: the same transfer between two
+        // accounts of one file carries one reference on its debit and its credit.
+        var ids = new Dictionary<string, LineIds>(StringComparer.Ordinal);
         List<Field>? fields = null;
         var number = 0;
+        var skipping = false;
         error = null;
 
         bool Close(out StatementError? fault)
@@ -81,7 +86,8 @@ public static partial class Mt940Statement
         {
             number++;
             // Trailing blanks are kept in a field's text: a bank wrapping :86: at 65 characters may end a line with a word's space.
-            var raw = text;
+            // SOH and ETX (0x01, 0x03) frame messages as SWIFT interfaces and banks such as PostFinance and mBank write them.
+            var raw = text.Trim(Framing);
             if (raw.StartsWith('{'))
             {
                 // "{1:F01…}{2:I940…}{4:" opens a message; what follows "{4:" on the same line is its first line.
@@ -100,9 +106,10 @@ public static partial class Mt940Statement
                 continue;
             }
 
-            if (line[0] == '-')
+            if (line == "-" || line.StartsWith("-}", StringComparison.Ordinal))
             {
-                // "-" ends a statement, "-}" a SWIFT message, perhaps followed by its {5:} trailer.
+                // "-" ends a statement, "-}" a SWIFT message, perhaps followed by its {5:} trailer. Any other line
+                // starting with '-' continues a :86: that the bank wrapped before a hyphen ("…Ve?21rtrags" / "-Nr. 1000…").
                 if (!Close(out error))
                 {
                     return false;
@@ -122,11 +129,28 @@ public static partial class Mt940Statement
                 continue;
             }
 
+            if (line.StartsWith(":NS:", StringComparison.Ordinal))
+            {
+                // A German bank's non-SWIFT field (Sberbank, Raiffeisen): its data is not part of MT940; it and its continuation lines are skipped.
+                skipping = true;
+                continue;
+            }
+
+            var close = line[0] == ':' ? line.IndexOf(':', 1) : -1;
+            var wellFormed = close is 3 or 4 && char.IsAsciiDigit(line[1]) && char.IsAsciiDigit(line[2]) && (close == 3 || char.IsAsciiLetterUpper(line[3]));
+            if (line[0] == ':' && fields is [.., { Tag: "86" }] && !(wellFormed && Tags.Contains(line[1..close])))
+            {
+                // Deutsche Bank and German savings banks wrap :86: at a fixed width, so a wrapped line may start with
+                // ':' (":KO:NR:4011…"): after a :86:, what is not a known tag continues it.
+                fields[^1].Lines.Add(raw);
+                continue;
+            }
+
             if (line[0] == ':')
             {
+                skipping = false;
                 // A SWIFT field line may not start with ':', so this is a tag, well formed or not.
-                var close = line.IndexOf(':', 1);
-                if (close is < 3 or > 4 || !char.IsAsciiDigit(line[1]) || !char.IsAsciiDigit(line[2]) || (close == 4 && !char.IsAsciiLetterUpper(line[3])))
+                if (!wellFormed)
                 {
                     error = new StatementError(number, null, $"'{Clip(line)}' is not a well-formed tag such as :61:");
                     return false;
@@ -155,6 +179,11 @@ public static partial class Mt940Statement
                 }
 
                 fields.Add(new Field(tag, number, [raw[(close + 1)..]]));
+                continue;
+            }
+
+            if (skipping)
+            {
                 continue;
             }
 
@@ -195,7 +224,7 @@ public static partial class Mt940Statement
         return true;
     }
 
-    private static bool TryBuild(List<Field> fields, LineIds ids, out BankStatement? statement, out StatementError? error)
+    private static bool TryBuild(List<Field> fields, Dictionary<string, LineIds> idsByAccount, out BankStatement? statement, out StatementError? error)
     {
         statement = null;
         var start = fields[0];
@@ -214,6 +243,12 @@ public static partial class Mt940Statement
         {
             error = new StatementError(start.Line, null, $"{name} has no account (:25:)");
             return false;
+        }
+
+        var accountKey = account.Lines[0].Replace(" ", "", StringComparison.Ordinal);
+        if (!idsByAccount.TryGetValue(accountKey, out var ids))
+        {
+            idsByAccount[accountKey] = ids = new LineIds();
         }
 
         var openingField = fields.FirstOrDefault(f => f.Tag.StartsWith("60", StringComparison.Ordinal));
@@ -396,6 +431,10 @@ public static partial class Mt940Statement
 
             at += 4;
         }
+        else if (text.AsSpan(at).StartsWith("    ", StringComparison.Ordinal))
+        {
+            at += 4; // Citi and ASN write an absent entry date as four spaces.
+        }
 
         var reversal = text.AsSpan(at).StartsWith("RC", StringComparison.Ordinal) || text.AsSpan(at).StartsWith("RD", StringComparison.Ordinal);
         if (reversal)
@@ -423,22 +462,35 @@ public static partial class Mt940Statement
             amountEnd++;
         }
 
-        if (!TryAmount(text[at..amountEnd], currency, field, out var magnitude, out error))
+        // A whole amount ("500") only where the transaction type follows it: "25.00" is a decimal point, not 25.
+        var wholeAllowed = amountEnd < text.Length && text[amountEnd] is 'N' or 'F' or 'S' or ' ';
+        if (!TryAmount(text[at..amountEnd], currency, field, out var magnitude, out error, wholeAllowed))
         {
             return false;
         }
 
-        if (text.Length < amountEnd + 4 || text[amountEnd] is not ('N' or 'F' or 'S') || text.AsSpan(amountEnd + 1, 3).ContainsAnyExcept(AlphaNumeric))
+        // Commerzbank and Deutsche Bank put a space after the amount; ING pads a two-letter code ("NOV NONREF"), Sberbank an empty one ("S   ").
+        while (amountEnd < text.Length && text[amountEnd] == ' ')
+        {
+            amountEnd++;
+        }
+
+        if (text.Length < amountEnd + 4 || text[amountEnd] is not ('N' or 'F' or 'S') || text.AsSpan(amountEnd + 1, 3).ContainsAnyExcept(AlphaNumericOrSpace))
         {
             error = new StatementError(field.Line, null, Bad("no transaction type (N, F or S and three characters) after its amount"));
             return false;
         }
 
-        var type = text.Substring(amountEnd, 4);
+        var type = text.Substring(amountEnd, 4).TrimEnd();
         var references = text[(amountEnd + 4)..];
         var slashes = references.IndexOf("//", StringComparison.Ordinal);
         var customerReference = Clean(slashes < 0 ? references : references[..slashes]);
         var bankReference = slashes < 0 ? null : Clean(references[(slashes + 2)..]);
+        if (bankReference == "NONREF")
+        {
+            bankReference = null; // PostFinance writes "//NONREF" on every line: no reference at all.
+        }
+
         var supplementary = field.Lines.Count > 1 ? Clean(field.Lines[1]) : null;
         var info = Information.Read(information?.Lines ?? []);
 
@@ -467,6 +519,9 @@ public static partial class Mt940Statement
         error = null;
         return true;
     }
+
+    private static readonly SearchValues<char> AlphaNumericOrSpace =
+        SearchValues.Create(" ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
 
     private static readonly SearchValues<char> AlphaNumeric =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
@@ -516,10 +571,18 @@ public static partial class Mt940Statement
         return error is null;
     }
 
-    /// <summary>"1234,56", "1234," or "0,5": digits and exactly one decimal comma, converted without rounding.</summary>
-    private static bool TryAmount(string text, Currency currency, Field field, out Money amount, out StatementError? error)
+    /// <summary>
+    /// "1234,56", "1234," or "0,5": digits and exactly one decimal comma, converted without rounding; on a :61:
+    /// (<paramref name="wholeAllowed"/>) also "500", as Knab writes whole amounts, where the transaction type ends the amount.
+    /// </summary>
+    private static bool TryAmount(string text, Currency currency, Field field, out Money amount, out StatementError? error, bool wholeAllowed = false)
     {
         amount = default;
+        if (wholeAllowed && text.Length > 0 && !text.Contains(',', StringComparison.Ordinal))
+        {
+            text += ",";
+        }
+
         var comma = text.IndexOf(',');
         if (comma <= 0 || comma != text.LastIndexOf(',') || !text.All(c => char.IsAsciiDigit(c) || c == ','))
         {

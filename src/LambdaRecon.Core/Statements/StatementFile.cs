@@ -69,13 +69,18 @@ public static class StatementFile
                 break;
 
             case "mt940" or "mt942":
-                if (NotText(content) is { } mtFault)
+                // German banks write MT940 in ISO-8859-1 or Windows-1252 (umlauts in names and purposes); a file
+                // that is not UTF-8 is read as Windows-1252, which gives every such byte its character or is refused.
+                string? mtText = null;
+                if (NotText(content) is { } mtFault && (content.AsSpan().Contains((byte)0) || !CsvText.TryDecode(content, CsvEncoding.Windows1252, out mtText, out _)))
                 {
                     error = mtFault;
                     return false;
                 }
 
-                using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
+                using (TextReader reader = mtText is null
+                           ? new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false)
+                           : new StringReader(mtText))
                 {
                     parsed = Mt940Statement.TryParse(reader, out statements, out error, cancellationToken);
                 }
@@ -124,7 +129,8 @@ public static class StatementFile
             content = content[3..];
         }
 
-        content = content.TrimStart(" \t\r\n"u8);
+        // SOH (0x01) opens a message as SWIFT interfaces frame it.
+        content = content.TrimStart(" \t\r\n\u0001"u8);
         if (content.StartsWith("<"u8))
         {
             return "camt";
@@ -140,12 +146,18 @@ public static class StatementFile
             return "mt940";
         }
 
-        // Some banks put a line such as "ABNANL2A" or "0000 01INGBNL2AXXXX00001" before the first tag.
-        var firstLineEnd = content.IndexOfAny("\r\n"u8);
-        if (firstLineEnd is > 0 and <= 40)
+        // Some banks put short lines such as "0000 01INGBNL2AXXXX00001", or ABN AMRO's "ABNANL2A", "940",
+        // "ABNANL2A", before the first tag.
+        for (var headerLines = 0; headerLines < 3; headerLines++)
         {
-            var rest = content[firstLineEnd..].TrimStart("\r\n"u8);
-            if (rest.StartsWith(":20:"u8) || rest.StartsWith("{1:"u8))
+            var lineEnd = content.IndexOfAny("\r\n"u8);
+            if (lineEnd is <= 0 or > 40)
+            {
+                break;
+            }
+
+            content = content[lineEnd..].TrimStart("\r\n"u8);
+            if (content.StartsWith(":20:"u8) || content.StartsWith("{1:"u8) || content.StartsWith(":940:"u8))
             {
                 return "mt940";
             }
