@@ -106,9 +106,11 @@ public static class StatementFile
                 return false;
         }
 
-        if (parsed && statements.All(s => s.Lines.Count == 0))
+        // A day without movement is a statement too, when its balances say so (opening = closing, checked by
+        // each reader); a file with neither a line nor a balance is a failed or empty export.
+        if (parsed && statements.All(s => s.Lines.Count == 0 && s.Closing is null))
         {
-            error = new StatementError(0, null, "the statement has no booked line: nothing to reconcile, so nothing is recorded");
+            error = new StatementError(0, null, "the statement has no booked line and no balance: nothing to reconcile, so nothing is recorded");
             statements = [];
             return false;
         }

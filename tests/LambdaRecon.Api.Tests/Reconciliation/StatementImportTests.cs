@@ -83,6 +83,25 @@ public sealed class StatementImportTests(ApiFixture api) : IClassFixture<ApiFixt
     }
 
     [Fact]
+    public async Task A_day_without_movement_is_recorded_as_a_statement_of_its_balances_with_no_line()
+    {
+        var eur = await AccountAsync("quiet", "EUR", ("OTHER", _eurNumber));
+        var quiet = $":20:QUIET\n:25:10020030/{_eurNumber}\n:28C:1\n:60F:C250303EUR10,00\n:62F:C250303EUR10,00\n-\n";
+
+        using var response = await PostAsync("", quiet);
+        var body = await ApiFixture.JsonAsync(response);
+        using var client = api.Client();
+        using var shown = await client.GetAsync($"/api/v1/statements/{body.GetProperty("statement_id").GetGuid()}");
+        var statement = await ApiFixture.JsonAsync(shown);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal((eur, 0, 0), (body.GetProperty("account_id").GetString(), body.GetProperty("lines").GetInt32(), body.GetProperty("records_imported").GetInt32()));
+        Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
+        Assert.Equal(("10.00", 0), (statement.GetProperty("closing").GetProperty("amount").GetString(), statement.GetProperty("entries").GetArrayLength()));
+        Assert.Equal((1L, 0L), (await StatementsOfAsync(eur), await LinesOfAsync(eur)));
+    }
+
+    [Fact]
     public async Task A_statement_whose_identifier_no_account_holds_refuses_the_whole_file_naming_it()
     {
         var eur = await AccountAsync("eur", "EUR", ("OTHER", _eurNumber));

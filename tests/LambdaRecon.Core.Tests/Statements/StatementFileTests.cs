@@ -76,7 +76,28 @@ public class StatementFileTests
         var error = Refused(content, format);
 
         Assert.Equal(0, error.Line);
-        Assert.Equal("the statement has no booked line: nothing to reconcile, so nothing is recorded", error.ToString());
+        Assert.Equal("the statement has no booked line and no balance: nothing to reconcile, so nothing is recorded", error.ToString());
+    }
+
+    [Fact]
+    public void A_day_without_movement_is_a_statement_of_its_balances_and_one_that_moved_without_a_line_is_refused()
+    {
+        const string quiet = """
+            <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt><Id>QUIET-1</Id>
+            <Acct><Id><IBAN>NL91ABNA0417164300</IBAN></Id><Ccy>EUR</Ccy></Acct>
+            <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2025-03-03</Dt></Dt></Bal>
+            <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2025-03-03</Dt></Dt></Bal>
+            </Stmt></BkToCstmrStmt></Document>
+            """;
+        const string mt940 = ":20:QUIET-2\n:25:NL91ABNA0417164300\n:28C:1\n:60F:C250303EUR10,00\n:62F:C250303EUR10,00\n-\n";
+
+        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(quiet), "auto", null, out var camt, out _, out var error), error?.ToString());
+        Assert.True(StatementFile.TryParse(Encoding.UTF8.GetBytes(mt940), "auto", null, out var mt, out _, out error), error?.ToString());
+        var moved = Refused(quiet.Replace("CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">10.00", "CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">12.00", StringComparison.Ordinal), "auto");
+
+        Assert.Equal(("QUIET-1", 0, 1000L), (camt[0].Reference, camt[0].Lines.Count, camt[0].Closing!.Value.Amount.Minor));
+        Assert.Equal(("QUIET-2", 0), (mt[0].Reference, mt[0].Lines.Count));
+        Assert.Contains("QUIET-1", moved.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
