@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Amazon.SQS.Model;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
@@ -35,32 +34,13 @@ public static class HealthApi
     }
 
     /// <summary>Approximate depths of the transactions queue and its DLQ, as SQS reports them.</summary>
-    public static async Task<IResult> QueueStatsAsync(EngineResources resources, CancellationToken cancellationToken)
+    public static async Task<IResult> QueueStatsAsync(QueueStatsReader reader, CancellationToken cancellationToken)
     {
-        async Task<QueueStats> StatsAsync(string url)
-        {
-            var attributes = await resources.Sqs.GetQueueAttributesAsync(
-                new GetQueueAttributesRequest
-                {
-                    QueueUrl = url,
-                    AttributeNames = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
-                },
-                cancellationToken);
-            return new QueueStats(
-                url, attributes.ApproximateNumberOfMessages, attributes.ApproximateNumberOfMessagesNotVisible,
-                attributes.ApproximateNumberOfMessagesDelayed);
-        }
-
-        // SQS has no oldest-message age outside CloudWatch; the oldest transaction not yet posted is the age that matters.
-        await using var oldest = resources.DataSource.CreateCommand(
-            "SELECT extract(epoch FROM now() - min(accepted_at))::bigint FROM transactions WHERE status = 'ACCEPTED'");
-        var oldestSeconds = await oldest.ExecuteScalarAsync(cancellationToken) is long seconds ? seconds : (long?)null;
         try
         {
-            var stats = await Task.WhenAll(StatsAsync(resources.Settings.QueueUrl), StatsAsync(resources.Settings.DlqUrl));
-            return TypedResults.Ok(new QueueStatsResponse(stats[0], stats[1], oldestSeconds));
+            return TypedResults.Ok(await reader.ReadAsync(cancellationToken));
         }
-        catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException)
+        catch (QueueUnavailableException e)
         {
             return Problems.Problem.Of(StatusCodes.Status503ServiceUnavailable, "queue-unavailable", "The queue is unavailable", e.Message);
         }
@@ -91,10 +71,6 @@ public static class HealthApi
             return TypedResults.Ok(new CacheStatsResponse(false, watch.ElapsedMilliseconds, null, cache.Hits, cache.Misses, null, (long)cache.Ttl.TotalSeconds, e.Message));
         }
     }
-
-    public sealed record QueueStats(string QueueUrl, long Visible, long InFlight, long Delayed);
-
-    public sealed record QueueStatsResponse(QueueStats Queue, QueueStats DeadLetterQueue, long? OldestUnpostedSeconds);
 
     public sealed record CacheStatsResponse(
         bool Reachable, long LatencyMs, long? Keys, long Hits, long Misses, long? UsedMemoryBytes, long TtlSeconds, string? Error);

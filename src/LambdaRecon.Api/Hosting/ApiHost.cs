@@ -46,7 +46,6 @@ public static class ApiHost
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddOpenApi();
-        builder.Services.AddSingleton<AcceptServices>();
         builder.Services.Configure<KestrelServerOptions>(RequestLimits.Configure);
     }
 

@@ -31,7 +31,7 @@ public static class TransactionsApi
     }
 
     /// <summary>Submits a transfer: 202 with a poll URL once it is recorded and queued.</summary>
-    public static async Task<IResult> CreateAsync(HttpContext http, AcceptServices services, AccountStore accounts, CancellationToken cancellationToken)
+    public static async Task<IResult> CreateAsync(HttpContext http, TransactionAcceptance acceptance, AccountStore accounts, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (malformed is not null)
@@ -111,17 +111,18 @@ public static class TransactionsApi
             return Problem.Validation("transaction.description", "the description may hold at most 500 characters");
         }
 
-        var (key, keyProblem) = AcceptPath.ResolveKey(http.Request, bodyKey);
+        var (key, keyProblem) = AcceptHttp.ResolveKey(http.Request, bodyKey);
         if (keyProblem is not null)
         {
             return keyProblem;
         }
 
         var client = http.Client();
-        var hash = AcceptPath.Hash("transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, AcceptPath.Canonical(metadata));
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http, cancellationToken) is { } known2)
+        var metadataJson = AcceptHttp.Canonical(metadata);
+        var request = AcceptHttp.Request(http, client, key!, "transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, metadataJson);
+        if (await acceptance.AnswerRepeatAsync(request, cancellationToken) is { } repeat)
         {
-            return known2;
+            return AcceptHttp.ToHttp(repeat, http, key!);
         }
 
         // New key: the accounts must exist in the client's tenant (another tenant's is unknown here, with the
@@ -159,11 +160,12 @@ public static class TransactionsApi
         }
 
         var record = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, record, metadata, http, cancellationToken);
+        return AcceptHttp.ToHttp(await acceptance.AcceptNewAsync(request, record, metadataJson, cancellationToken), http, key!);
     }
 
     /// <summary>Refunds all or part of a transaction, back the way it came; the ledger's refund cap decides.</summary>
-    public static async Task<IResult> RefundAsync(Guid id, HttpContext http, AcceptServices services, CancellationToken cancellationToken)
+    public static async Task<IResult> RefundAsync(
+        Guid id, HttpContext http, TransactionAcceptance acceptance, TransactionReader reader, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (malformed is not null)
@@ -189,21 +191,21 @@ public static class TransactionsApi
             return Problem.Validation("reason", "'reason' is required: say why the money goes back (at most 500 characters)");
         }
 
-        var (key, keyProblem) = AcceptPath.ResolveKey(http.Request, bodyKey);
+        var (key, keyProblem) = AcceptHttp.ResolveKey(http.Request, bodyKey);
         if (keyProblem is not null)
         {
             return keyProblem;
         }
 
         var client = http.Client();
-        var hash = AcceptPath.Hash("refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
-        if (await AcceptPath.AnswerKnownKeyAsync(services, client, key!, hash, http, cancellationToken) is { } known)
+        var request = AcceptHttp.Request(http, client, key!, "refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
+        if (await acceptance.AnswerRepeatAsync(request, cancellationToken) is { } repeat)
         {
-            return known;
+            return AcceptHttp.ToHttp(repeat, http, key!);
         }
 
         // Another tenant's transaction is as unknown as a missing one.
-        var original = await services.Reader.GetAsync(client.TenantId, id, cancellationToken);
+        var original = await reader.GetAsync(client.TenantId, id, cancellationToken);
         if (original is null)
         {
             return Problem.NotFound("Transaction", $"transaction {id} does not exist");
@@ -244,7 +246,7 @@ public static class TransactionsApi
         var refund = new TransactionRecord(
             Guid.NewGuid(), TransactionType.Refund, amount, currency.Code,
             original.Record.DestinationAccountId, original.Record.SourceAccountId, id, reason);
-        return await AcceptPath.AcceptNewAsync(services, client, key!, hash, refund, null, http, cancellationToken);
+        return AcceptHttp.ToHttp(await acceptance.AcceptNewAsync(request, refund, AcceptHttp.Canonical(null), cancellationToken), http, key!);
     }
 
     /// <summary>Where a submitted transaction stands, by the idempotency key the client chose.</summary>

@@ -39,6 +39,8 @@ public static class EngineServices
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TransactionIntake>();
         services.AddSingleton<TransactionReader>();
+        services.AddSingleton<TransactionAcceptance>();
+        services.AddSingleton<QueueStatsReader>();
         services.AddSingleton<StatementStore>();
         services.AddSingleton<StatementMappingStore>();
         services.AddSingleton<ExternalIdStore>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amazon.Runtime;
 using Amazon.SQS;
 using Amazon.SQS.Model;
 using LambdaRecon.Infrastructure.Tracing;
@@ -19,6 +20,7 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
 
     /// <param name="requestId">The API request's id (X-Request-Id), or what else published it.</param>
     /// <returns>The SQS message id.</returns>
+    /// <exception cref="QueueUnavailableException">SQS failed or could not be reached; the message may or may not be queued.</exception>
     public async Task<string> PublishAsync(TransactionMessage message, string requestId, CancellationToken cancellationToken)
     {
         using var span = ClientSpans.StartPublish(queueUrl, message.TransactionId);
@@ -40,6 +42,13 @@ public sealed class TransactionPublisher(IAmazonSQS sqs, string queueUrl)
             var response = await sqs.SendMessageAsync(request, cancellationToken);
             span?.SetTag("messaging.message.id", response.MessageId);
             return response.MessageId;
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or TaskCanceledException
+                                  && !cancellationToken.IsCancellationRequested)
+        {
+            // A timeout is a TaskCanceledException too; only the caller's own cancellation stays one.
+            span.Failed(e);
+            throw new QueueUnavailableException($"publishing transaction {message.TransactionId} failed: {e.Message}", e);
         }
         catch (Exception e)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Transactions;
 using StackExchange.Redis;
 
@@ -144,6 +145,34 @@ public sealed class TransactionsApiTests(ApiFixture api) : IClassFixture<ApiFixt
         Assert.Equal(HttpStatusCode.Accepted, retried.StatusCode);
         Assert.Equal(1, await TransactionsOf(from));
         Assert.Single(await api.DrainQueueAsync(), m => m.Body.Contains(from, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task When_sqs_is_unreachable_the_503_is_a_queue_unavailable_problem_and_queue_stats_say_so_too()
+    {
+        var (from, to) = await AccountsAsync();
+        await using var sqsDown = api.CreateFactory(("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:1"));
+        using var downClient = api.Client(factory: sqsDown);
+
+        using var refused = await downClient.PostAsync("/api/v1/transactions", Json(Transfer(from, to, "10", _p + "-k")));
+        using var stats = await downClient.GetAsync("/api/v1/queue/stats");
+
+        foreach (var response in new[] { refused, stats })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.EndsWith("/queue-unavailable", (await ApiFixture.JsonAsync(response)).GetProperty("type").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("2", refused.Headers.RetryAfter?.ToString());
+    }
+
+    [Fact]
+    public void The_api_assembly_references_no_aws_sdk_so_queue_failures_reach_it_only_as_infrastructure_exceptions()
+    {
+        var referenced = typeof(TransactionsApi).Assembly.GetReferencedAssemblies().Select(a => a.Name ?? "");
+
+        Assert.DoesNotContain(referenced, name => name.StartsWith("AWSSDK", StringComparison.Ordinal));
     }
 
     [Fact]
