@@ -110,6 +110,47 @@ public sealed class TraceAcrossQueueTests(ApiFixture api) : IClassFixture<ApiFix
         Assert.False((message.MessageAttributes ?? []).ContainsKey("traceparent"));
     }
 
+    [Fact]
+    public async Task A_new_transfer_costs_four_postgresql_round_trips_two_of_them_commits_and_one_redis_get_and_set()
+    {
+        // The accept path's cost as docs/accept-path.md counts it; a change to it changes both.
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder()
+            .AddLambdaReconTracing("trace-test")
+            .AddAspNetCoreInstrumentation()
+            .AddInMemoryExporter(spans)
+            .Build();
+        var p = "rt" + Guid.NewGuid().ToString("N")[..10];
+        await api.OpenAccountAsync(p + "-from", overdraftLimit: null);
+        await api.OpenAccountAsync(p + "-to");
+        using var client = api.Client();
+        using var accepted = await client.PostAsJsonAsync("/api/v1/transactions", new
+        {
+            transaction = new { source_account_id = p + "-from", destination_account_id = p + "-to", amount = "3.00" },
+            idempotencyKey = p,
+        });
+        var transactionId = (await ApiFixture.JsonAsync(accepted)).GetProperty("transactionId").GetString();
+        Activity? request = null;
+        for (var wait = 0; wait < 100 && request is null; wait++)
+        {
+            request = Snapshot(spans).SingleOrDefault(s => s.Kind == ActivityKind.Server && Tag(s, "lambdarecon.transaction_id") == transactionId);
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+
+        Assert.NotNull(request);
+        var inTrace = Snapshot(spans).Where(s => s.TraceId == request.TraceId).ToArray();
+        var statements = inTrace.Where(s => s.Source.Name == "Npgsql")
+            .Select(s => Tag(s, "db.query.text") ?? Tag(s, "db.statement") ?? "").ToArray();
+        // Each statement runs on its own (autocommit): one that writes is one durable commit.
+        var writes = statements.Count(q => q.Contains("INSERT", StringComparison.Ordinal) || q.Contains("UPDATE", StringComparison.Ordinal));
+        var redis = inTrace.Where(s => Tag(s, "db.system.name") == "redis").Select(s => s.DisplayName).ToArray();
+
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.True(statements.Length == 4 && writes == 2, string.Join("\n---\n", statements));
+        Assert.Equal(2, redis.Length);
+        Assert.Single(inTrace, s => s.Kind == ActivityKind.Producer);
+    }
+
     // The exporter adds under its processor's lock; a copy is what the assertions read.
     private static Activity[] Snapshot(List<Activity> spans) => [.. spans];
 
