@@ -53,6 +53,14 @@ public sealed record AcceptedResponse(
 /// Two calls because the ledger checks (the accounts exist and are open, the refund's original is POSTED) are
 /// made only for a key never seen: a repeat is answered as the first request was, whatever changed since.
 /// <see cref="AnswerRepeatAsync"/> answers a known key or returns null; then <see cref="AcceptNewAsync"/>.
+/// <para>
+/// A new transaction costs four PostgreSQL round trips (find the key, the caller's account read, reserve,
+/// complete) and two durable commits (reserve, complete), plus a Redis GET and SET and one SQS send. A crash
+/// after reserve and before the publish is recovered by the lease (the client's retry takes the key over once
+/// it lapses) or by the sweep (PipelineSweep republishes what stays ACCEPTED); a second publish is dropped by
+/// SQS deduplication (the transaction id) and, past its window, by the worker's posting once. See
+/// docs/accept-path.md.
+/// </para>
 /// </remarks>
 public sealed partial class TransactionAcceptance(
     TransactionIntake intake, TransactionReader reader, TransactionPublisher publisher, IdempotencyCache cache, ILogger<TransactionAcceptance> logger)
