@@ -95,6 +95,15 @@ public class TemplateTests
     }
 
     [Fact]
+    public void The_transactions_queue_is_in_high_throughput_mode_past_a_plain_fifo_queues_300_sends_a_second()
+    {
+        var queue = (YamlMappingNode)((YamlMappingNode)Template.Resources["TransactionsQueue"])["Properties"];
+
+        Assert.Equal("messageGroup", ((YamlScalarNode)queue["DeduplicationScope"]).Value);
+        Assert.Equal("perMessageGroupId", ((YamlScalarNode)queue["FifoThroughputLimit"]).Value);
+    }
+
+    [Fact]
     public void The_reconciler_runs_every_fifteen_minutes_and_its_sweep_alone_every_minute_by_default()
     {
         var reconciler = Template.Function("ReconcileFunction");
