@@ -10,7 +10,7 @@ internal sealed record HeldBack(Message Message, TimeSpan RetryIn);
 
 /// <summary>
 /// Keeps each FIFO group in order for a poller whose server does not lock a group while one of its
-/// messages is in flight, as SQS does and the local emulator does not. Without it, a later message of a
+/// messages is in flight, as SQS and the local emulator (since issue 14) do. Without it, a later message of a
 /// group could be received, and posted, while an earlier one that failed waits out its visibility timeout.
 /// </summary>
 /// <remarks>

@@ -133,7 +133,7 @@ public sealed class SqsPollerTests(WorkerFixture worker) : IClassFixture<WorkerF
     }
 
     [Fact]
-    public async Task A_message_sent_after_a_failed_one_of_its_group_waits_for_it_although_the_emulator_hands_it_out()
+    public async Task A_message_sent_after_a_failed_one_of_its_group_waits_for_it()
     {
         var queues = await worker.QueuesAsync();
         var a1 = await SendRawAsync(queues, "a1", "A");
