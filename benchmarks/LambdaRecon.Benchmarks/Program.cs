@@ -9,7 +9,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N] [--batch 1|10|100|1000]
 //   ./bench.sh worker
 //   ./bench.sh api [--clients 16] [--requests 20000]
-//   ./bench.sh e2e [--clients 16] [--requests 5000]
+//   ./bench.sh e2e [--clients 16] [--requests 5000] [--concurrency 4]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 //   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
@@ -41,6 +41,6 @@ switch (command)
     case "parse-camt053":
         return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--requests N] | e2e [--clients N] [--requests N] [--concurrency N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }

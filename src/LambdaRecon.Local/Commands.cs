@@ -133,6 +133,7 @@ public static class Commands
                 app.Services.GetRequiredService<ILogger<SqsPoller>>())
             {
                 BatchSize = worker.SqsBatchSize ?? 10,
+                Concurrency = worker.SqsMaximumConcurrency ?? SqsPoller.DefaultConcurrency,
                 ReportBatchItemFailures = worker.SqsResponseTypes.Contains("ReportBatchItemFailures"),
                 Heartbeat = heartbeat,
             };

@@ -84,12 +84,13 @@ public class TemplateTests
     }
 
     [Fact]
-    public void The_worker_takes_batches_of_ten_with_partial_batch_responses_and_the_queue_outlasts_it_six_times()
+    public void The_worker_takes_batches_of_ten_with_partial_batch_responses_at_most_ten_at_once_and_the_queue_outlasts_it_six_times()
     {
         var worker = Template.Function("LedgerWorkerFunction");
         var queue = (YamlMappingNode)((YamlMappingNode)Template.Resources["TransactionsQueue"])["Properties"];
 
         Assert.Equal(10, worker.SqsBatchSize);
+        Assert.Equal(10, worker.SqsMaximumConcurrency); // WorkerMaximumConcurrency's default, as the local runner's poller runs it
         Assert.Equal(["ReportBatchItemFailures"], worker.SqsResponseTypes);
         Assert.True(int.Parse(((YamlScalarNode)queue["VisibilityTimeout"]).Value!, System.Globalization.CultureInfo.InvariantCulture) >= 6 * worker.Timeout);
     }

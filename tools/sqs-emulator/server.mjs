@@ -19,15 +19,19 @@ function loadLocalAwsSqs() {
   const file = createRequire(import.meta.url).resolve("local-aws-sqs");
   const change = "if(!r)return!1;let n=Number(e);return l(this,D,Wt).call(this,r,n,!0),!0}";
   const source = readFileSync(file, "utf8");
-  if (!source.includes(change)) {
+  if (!source.includes(change) || !source.includes("clearRecords(){for(let t of S(this,E))clearTimeout(t.tmRetention),clearTimeout(t.tm);C(this,E,[])}")) {
     console.error(`sqs-emulator: ${file} is not the local-aws-sqs 2.0.2 whose ChangeMessageVisibility this server fixes`);
     process.exit(1);
   }
   const library = new Module(file);
   library.filename = file;
   library.paths = Module._nodeModulePaths(dirname(file));
+  // ReceiveMessage is done here (receive() below): the queue's entries and its hide step (count a receive,
+  // new receipt handle, visible again or to the DLQ when the timeout runs out) are exposed for it.
+  const clear = "clearRecords(){for(let t of S(this,E))clearTimeout(t.tmRetention),clearTimeout(t.tm);C(this,E,[])}";
   library._compile(source.replace(change,
-    "if(!r)return!1;let n=Number(e);r.record.attributes.ApproximateReceiveCount=String(Number(r.record.attributes.ApproximateReceiveCount)-1);return l(this,D,Wt).call(this,r,n,!0),!0}"),
+    "if(!r)return!1;let n=Number(e);r.record.attributes.ApproximateReceiveCount=String(Number(r.record.attributes.ApproximateReceiveCount)-1);return l(this,D,Wt).call(this,r,n,!0),!0}")
+    .replace(clear, `${clear}entries(){return S(this,E)}hide(t,e){l(this,D,Wt).call(this,t,e)}`),
     file);
   return library.exports;
 }
@@ -91,36 +95,90 @@ function invoke(headers, body) {
   });
 }
 
-// The library's ReceiveMessage polls until MaxNumberOfMessages are found (the whole WaitTimeSeconds,
-// else 40 ms) and re-delivers a message each time its visibility expires in between (duplicates
-// in one reply, ApproximateReceiveCount jumps). So we ask with no wait and answer as soon as
-// anything is there, as SQS does: for what is still missing at once when the messages stay hidden
-// (the library takes every visible one in one 10 ms tick, in queue order), one at a time when
-// VisibilityTimeout is 0 (a message could come twice in one reply). It also reads only the legacy
-// AttributeNames, while SDK v4 sends MessageSystemAttributeNames.
+// The library's ReceiveMessage polls every 10 ms until MaxNumberOfMessages are found (or WaitTimeSeconds +
+// 40 ms), scanning the whole queue at each tick, re-delivers a message whose visibility ran out in between
+// (duplicates in one reply), hands out a FIFO group's next message while an earlier one is in flight, and
+// reads only the legacy AttributeNames. So receives are done here, as SQS does them: one pass over the
+// queue in its order takes up to MaxNumberOfMessages at once, and a long poll waits for a send, delete or
+// visibility change on the queue (or 50 ms, for a visibility timeout or delay running out) before the next.
+const waiters = new Map(); // queue name -> Set of functions that wake a waiting receive
+// On the next tick: a visibility changed to 0 comes true on a timer the library set first.
+const wake = (q) => setTimeout(() => { for (const w of waiters.get(q?.QueueName) ?? []) w(); });
+
+// One pass in queue order. FIFO: a group with a message in flight (or still delayed) gives nothing, so a
+// group's next message comes only once the earlier ones are deleted or visible again; what one pass takes
+// of a group is in the group's order. Each message taken counts one receive (the library's hide step, which
+// also moves it to the DLQ when its visibility runs out after maxReceiveCount receives).
+function take(queue, max, visibility) {
+  const taken = [], blocked = new Set();
+  for (const entry of queue.entries()) {
+    const group = queue.FifoQueue ? entry.record.attributes.MessageGroupId : undefined;
+    if (group !== undefined && blocked.has(group)) continue;
+    if (entry.delayed || !entry.visible) {
+      if (group !== undefined) blocked.add(group);
+      continue;
+    }
+    queue.hide(entry, visibility);
+    // A copy: the reply shows this receive's count, not a later one's.
+    taken.push({ ...entry.record, attributes: { ...entry.record.attributes } });
+    if (taken.length === max) break;
+  }
+  return taken;
+}
+
+// The reply as the library writes it: Attributes by name or All; MessageAttributes by name, All, .* or prefix.*.
+function toMessage(record, attributeNames, messageAttributeNames) {
+  const m = { Body: record.MessageBody, MD5OfBody: record.MD5OfMessageBody, MessageId: record.MessageId, ReceiptHandle: record.ReceiptHandle };
+  const attributes = attributeNames.includes("All") ? record.attributes
+    : Object.fromEntries(attributeNames.filter((n) => record.attributes[n]).map((n) => [n, record.attributes[n]]));
+  if (Object.keys(attributes).length) m.Attributes = attributes;
+  const all = record.MessageAttributes ?? {};
+  const wanted = (name) => messageAttributeNames.some((n) => n === "All" || n === ".*" || n === name
+    || (n.endsWith(".*") && name.startsWith(n.slice(0, -2))));
+  const messageAttributes = Object.fromEntries(Object.entries(all).filter(([name]) => wanted(name)));
+  if (Object.keys(messageAttributes).length) {
+    m.MessageAttributes = messageAttributes;
+    m.MD5OfMessageAttributes = md5OfAttributes(messageAttributes);
+  }
+  return m;
+}
+
+// The library marks every message it stores as delayed until a timer with the delay (0 ms without one)
+// fires; SQS hands a message sent without a delay to the very next receive. The newest entries are the new
+// messages; a de-duplicated send names one already stored, which is not delayed either.
+function undelay(queue, batch, body, reply) {
+  if (queue.DelaySeconds) return;
+  const entries = batch ? body.Entries ?? [] : [body];
+  const ids = new Set((batch ? reply.Successful ?? [] : [reply])
+    .filter((r) => !Number(entries.find((e) => !batch || String(e.Id) === String(r.Id))?.DelaySeconds))
+    .map((r) => r.MessageId));
+  const all = queue.entries();
+  for (let i = all.length - 1; i >= 0 && ids.size; i--) if (ids.delete(all[i].record.MessageId)) all[i].delayed = false;
+}
+
 async function receive(headers, body, res) {
   const queue = findQueue(body.QueueUrl);
   const wait = Number(body.WaitTimeSeconds ?? queue?.ReceiveMessageWaitTimeSeconds ?? 0);
   const max = Number(body.MaxNumberOfMessages ?? 1);
-  const valid = (n, hi) => Number.isInteger(n) && n >= (hi === 20 ? 0 : 1) && n <= hi;
-  if (!valid(wait, 20) || !valid(max, 10)) return invoke(headers, body); // the library reports the error
-  const hidden = Number(body.VisibilityTimeout ?? queue?.VisibilityTimeout ?? 30) > 0;
-  const names = [...(body.AttributeNames ?? []), ...(body.MessageSystemAttributeNames ?? [])];
-  const inner = { ...body, WaitTimeSeconds: 0, AttributeNames: names, MessageSystemAttributeNames: undefined };
+  const visibility = body.VisibilityTimeout === undefined ? NaN : Number(body.VisibilityTimeout); // NaN: the queue's
+  const valid = (n, lo, hi) => Number.isInteger(n) && n >= lo && n <= hi;
+  if (!queue || !valid(wait, 0, 20) || !valid(max, 1, 10) || !(Number.isNaN(visibility) || valid(visibility, 0, 43200))) {
+    return invoke(headers, body); // the library reports the error
+  }
+  const attributeNames = [...(body.AttributeNames ?? []), ...(body.MessageSystemAttributeNames ?? [])];
+  const messageAttributeNames = body.MessageAttributeNames ?? [];
   const deadline = Date.now() + wait * 1000;
-  for (let got = new Map(), out; ; got.clear()) {
-    while (got.size < max) {
-      const asked = hidden ? max - got.size : 1;
-      out = await invoke(headers, { ...inner, MaxNumberOfMessages: asked });
-      const messages = (out.status === 200 && out.body && JSON.parse(out.body).Messages) || [];
-      if (out.status !== 200 || !messages.length) break;
-      let again = false; // VisibilityTimeout 0: keep the newest receipt handle, stop
-      for (const m of messages) (again ||= got.has(m.MessageId)), got.set(m.MessageId, m);
-      if (again || messages.length < asked) break; // fewer than asked: no more is visible now
-    }
-    if (out.status !== 200) return out;
-    if (got.size || res.destroyed || Date.now() >= deadline) return ok(got.size ? { Messages: [...got.values()] } : {});
-    await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
+  while (true) {
+    const taken = take(queue, max, visibility);
+    if (taken.length) return ok({ Messages: taken.map((r) => toMessage(r, attributeNames, messageAttributeNames)) });
+    if (res.destroyed || Date.now() >= deadline) return ok({});
+    await new Promise((resolve) => {
+      const set = waiters.get(queue.QueueName) ?? waiters.set(queue.QueueName, new Set()).get(queue.QueueName);
+      const done = () => (clearTimeout(timer), set.delete(done), res.off("close", done), resolve());
+      const timer = setTimeout(done, Math.min(50, deadline - Date.now()));
+      set.add(done);
+      res.on("close", done); // the client gave up
+    });
   }
 }
 
@@ -229,7 +287,10 @@ async function handle(req, res) {
     try { body = JSON.parse(raw.toString() || "{}"); } catch {}
     const q = findQueue(body.QueueUrl);
     if (action === "ReceiveMessage") out = await receive(headers, body, res);
-    else if (action === "SendMessage" || action === "SendMessageBatch") out = await send(headers, body, q, action !== "SendMessage");
+    else if (action === "SendMessage" || action === "SendMessageBatch") {
+      out = await send(headers, body, q, action !== "SendMessage");
+      if (out.status === 200 && q) undelay(q, action !== "SendMessage", body, JSON.parse(out.body)), wake(q);
+    }
     else if (action === "PurgeQueue" && q) {
       // The library empties the queue only 60 s later (dropping messages sent in between) and
       // refuses another purge meanwhile; tests need it empty now. Dedup ids are forgotten too.
@@ -237,6 +298,8 @@ async function handle(req, res) {
     } else {
       out = await invoke(headers, raw);
       if (action === "DeleteQueue" && out.status === 200) forget(q);
+      // A delete or a visibility change may free a FIFO group, or a message: a waiting receive looks again.
+      if (/^(DeleteMessage|ChangeMessageVisibility)/.test(action) && out.status === 200) wake(q);
       // The library counts in-flight messages in ApproximateNumberOfMessages; SQS does not.
       const attrs = action === "GetQueueAttributes" && out.status === 200 && out.body && JSON.parse(out.body).Attributes;
       if (attrs?.ApproximateNumberOfMessages && q) {

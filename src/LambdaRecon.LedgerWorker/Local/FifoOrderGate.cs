@@ -10,7 +10,7 @@ internal sealed record HeldBack(Message Message, TimeSpan RetryIn);
 
 /// <summary>
 /// Keeps each FIFO group in order for a poller whose server does not lock a group while one of its
-/// messages is in flight, as SQS does and the local emulator does not. Without it, a later message of a
+/// messages is in flight, as SQS and the local emulator (since issue 14) do. Without it, a later message of a
 /// group could be received, and posted, while an earlier one that failed waits out its visibility timeout.
 /// </summary>
 /// <remarks>
@@ -29,6 +29,7 @@ internal sealed record HeldBack(Message Message, TimeSpan RetryIn);
 /// <see cref="Grace"/> after that will not come: another consumer deleted it, or the server lost it (an
 /// emulator restart loses every message). It is then forgotten, with a warning, so that its group goes on.
 /// </para>
+/// <para>The poller's lanes share one gate: each call holds its lock.</para>
 /// </remarks>
 internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider time, ILogger logger)
 {
@@ -36,12 +37,30 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
     private readonly Dictionary<string, List<Remembered>> _remembered = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
 
     /// <summary>How many messages the gate is waiting for, across every group.</summary>
-    public int Waiting => _remembered.Values.Sum(r => r.Count);
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _remembered.Values.Sum(r => r.Count);
+            }
+        }
+    }
 
     /// <param name="visibility">How long the receive hid the messages: when each is due again if it is not done.</param>
     public Admission Admit(IReadOnlyList<Message> received, TimeSpan visibility)
+    {
+        lock (_lock)
+        {
+            return AdmitLocked(received, visibility);
+        }
+    }
+
+    private Admission AdmitLocked(IReadOnlyList<Message> received, TimeSpan visibility)
     {
         var now = time.GetUtcNow();
         ForgetGone(now);
@@ -100,11 +119,14 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
     /// </summary>
     public void Settle(IEnumerable<Message> done, IEnumerable<Message> failed)
     {
-        foreach (var message in done.Concat(failed.Where(IsLastReceive)))
+        lock (_lock)
         {
-            if (GroupOf(message) is { } group)
+            foreach (var message in done.Concat(failed.Where(IsLastReceive)))
             {
-                Forget(group, message.MessageId);
+                if (GroupOf(message) is { } group)
+                {
+                    Forget(group, message.MessageId);
+                }
             }
         }
     }
@@ -115,27 +137,33 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
     /// </summary>
     public IReadOnlyList<Message> Release()
     {
-        var now = time.GetUtcNow();
-        var released = new List<Message>();
-        foreach (var remembered in _remembered.Values)
+        lock (_lock)
         {
-            foreach (var entry in remembered.TakeWhile(r => r.Held is not null))
+            var now = time.GetUtcNow();
+            var released = new List<Message>();
+            foreach (var remembered in _remembered.Values)
             {
-                released.Add(entry.Held!);
-                (entry.Held, entry.DueAt) = (null, now);
+                foreach (var entry in remembered.TakeWhile(r => r.Held is not null))
+                {
+                    released.Add(entry.Held!);
+                    (entry.Held, entry.DueAt) = (null, now);
+                }
             }
-        }
 
-        return released;
+            return released;
+        }
     }
 
     /// <summary>When a message the gate remembers is due again, after the poller changed its visibility.</summary>
     public void ComesAgainIn(Message message, TimeSpan retryIn)
     {
-        if (GroupOf(message) is { } group && _remembered.TryGetValue(group, out var remembered)
-            && remembered.Find(r => r.MessageId == message.MessageId) is { } entry)
+        lock (_lock)
         {
-            entry.DueAt = time.GetUtcNow() + retryIn;
+            if (GroupOf(message) is { } group && _remembered.TryGetValue(group, out var remembered)
+                && remembered.Find(r => r.MessageId == message.MessageId) is { } entry)
+            {
+                entry.DueAt = time.GetUtcNow() + retryIn;
+            }
         }
     }
 

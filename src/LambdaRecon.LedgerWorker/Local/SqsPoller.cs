@@ -17,7 +17,10 @@ public sealed record PollResult(int Received, int Invoked, int Deleted, int Held
 /// The local runner's stand-in for Lambda's SQS event source mapping: long-polls the queue, hands each
 /// batch to the function as the SQS event JSON Lambda would send, deletes the messages the function did
 /// not report failed and leaves the failed ones to come again after their visibility timeout (then to the
-/// DLQ, by the queue's redrive policy). One receive at a time, so that batches never overlap.
+/// DLQ, by the queue's redrive policy). Up to <see cref="Concurrency"/> batches run at once, as the mapping
+/// scales out across a FIFO queue's message groups: each lane receives, invokes and deletes in turn, and the
+/// queue hands out nothing of a group while a batch holding it is in flight, so a group is in one batch at a
+/// time and keeps its order (the FIFO gate keeps it too against a server that does not lock groups).
 /// </summary>
 /// <remarks>
 /// It outlives its queue server: when a call fails (the emulator stopped) it logs, waits (1 s, doubling to
@@ -30,11 +33,25 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
     private static readonly TimeSpan FirstPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(15);
 
+    private readonly Lock _describeLock = new();
+    private Task<QueueFacts>? _describing;
     private QueueFacts? _queue;
-    private bool _checkQueue;
+    private volatile bool _checkQueue;
 
     /// <summary>Messages per batch, 1 to 10: the event source mapping's BatchSize for a FIFO queue.</summary>
     public int BatchSize { get; init; } = 10;
+
+    /// <summary>
+    /// Batches at once, at least 1: the event source mapping's ScalingConfig.MaximumConcurrency. Each lane
+    /// waits for its batch before it receives again, so this also bounds the function's concurrent invocations.
+    /// </summary>
+    public int Concurrency { get; init; } = DefaultConcurrency;
+
+    /// <summary>
+    /// Four batches at once, for a poller whose template sets no ScalingConfig: locally it keeps up with the API
+    /// at 16 clients as well as ten do (docs/benchmarks.md, issue 14), with fewer connections from the pool.
+    /// </summary>
+    public const int DefaultConcurrency = 4;
 
     /// <summary>Long polling, 0 to 20 seconds, as the event source mapping does.</summary>
     public int WaitTimeSeconds { get; init; } = 20;
@@ -53,47 +70,18 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Polls until cancelled. A failed poll (the queue unreachable) is logged and tried again after a growing pause.</summary>
+    /// <summary>
+    /// Polls with <see cref="Concurrency"/> lanes until cancelled. A failed poll (the queue unreachable) is logged
+    /// and tried again by its lane after a growing pause.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Concurrency, 1);
         Heartbeat?.Started();
-        var failures = 0;
-        var failingSince = DateTimeOffset.MinValue;
         var stopped = "stopped";
         try
         {
-            while (true)
-            {
-                try
-                {
-                    var result = await PollOnceAsync(cancellationToken);
-                    if (failures > 0)
-                    {
-                        Log.Recovered(logger, queueUrl, failures, (Time.GetUtcNow() - failingSince).TotalSeconds);
-                        failures = 0;
-                    }
-
-                    if (result.Received > 0)
-                    {
-                        Log.Polled(logger, result.Received, result.Invoked, result.Deleted, result.HeldBack);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    if (failures++ == 0)
-                    {
-                        failingSince = Time.GetUtcNow();
-                    }
-
-                    // Doubling from 1 s to 15 s: a server that is back is found within 15 s, and one that stays
-                    // down costs a log line per pause, not a busy loop.
-                    var pause = TimeSpan.FromTicks(Math.Min(LongestPause.Ticks, FirstPause.Ticks << Math.Min(failures - 1, 4)));
-                    Log.PollFailed(logger, e, queueUrl, failures, pause.TotalSeconds);
-                    Heartbeat?.Failed(e);
-                    _checkQueue = true;
-                    await Task.Delay(pause, Time, cancellationToken);
-                }
-            }
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(() => LaneAsync(cancellationToken), CancellationToken.None)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -107,6 +95,44 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         finally
         {
             Heartbeat?.Stopped(stopped);
+        }
+    }
+
+    private async Task LaneAsync(CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        var failingSince = DateTimeOffset.MinValue;
+        while (true)
+        {
+            try
+            {
+                var result = await PollOnceAsync(cancellationToken);
+                if (failures > 0)
+                {
+                    Log.Recovered(logger, queueUrl, failures, (Time.GetUtcNow() - failingSince).TotalSeconds);
+                    failures = 0;
+                }
+
+                if (result.Received > 0)
+                {
+                    Log.Polled(logger, result.Received, result.Invoked, result.Deleted, result.HeldBack);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (failures++ == 0)
+                {
+                    failingSince = Time.GetUtcNow();
+                }
+
+                // Doubling from 1 s to 15 s: a server that is back is found within 15 s, and one that stays
+                // down costs a log line per pause, not a busy loop.
+                var pause = TimeSpan.FromTicks(Math.Min(LongestPause.Ticks, FirstPause.Ticks << Math.Min(failures - 1, 4)));
+                Log.PollFailed(logger, e, queueUrl, failures, pause.TotalSeconds);
+                Heartbeat?.Failed(e);
+                _checkQueue = true;
+                await Task.Delay(pause, Time, cancellationToken);
+            }
         }
     }
 
@@ -219,24 +245,34 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
 
     // After a failed call the server may be a new one (a restarted emulator keeps no message): a queue created
     // since it was last described holds none of the messages the gate waits for.
-    private async Task<QueueFacts> QueueAsync(CancellationToken cancellationToken)
+    // One lane asks at a time; the others wait for its answer.
+    private Task<QueueFacts> QueueAsync(CancellationToken cancellationToken)
     {
-        if (_queue is null || _checkQueue)
+        lock (_describeLock)
         {
-            var facts = await DescribeQueueAsync(cancellationToken);
-            if (_queue is not null && facts.CreatedTimestamp == _queue.CreatedTimestamp)
+            if (_describing is null || (_checkQueue && _describing.IsCompleted) || _describing.IsFaulted || _describing.IsCanceled)
             {
-                facts = facts with { Gate = _queue.Gate };
-            }
-            else if (_queue is not null)
-            {
-                Log.QueueRecreated(logger, queueUrl, _queue.Gate.Waiting);
+                _checkQueue = false;
+                _describing = RefreshAsync(cancellationToken);
             }
 
-            (_queue, _checkQueue) = (facts, false);
+            return _describing;
+        }
+    }
+
+    private async Task<QueueFacts> RefreshAsync(CancellationToken cancellationToken)
+    {
+        var facts = await DescribeQueueAsync(cancellationToken);
+        if (_queue is not null && facts.CreatedTimestamp == _queue.CreatedTimestamp)
+        {
+            facts = facts with { Gate = _queue.Gate };
+        }
+        else if (_queue is not null)
+        {
+            Log.QueueRecreated(logger, queueUrl, _queue.Gate.Waiting);
         }
 
-        return _queue;
+        return _queue = facts;
     }
 
     private sealed record QueueFacts(string Arn, string Region, int VisibilityTimeout, string? CreatedTimestamp, FifoOrderGate Gate);

@@ -12,7 +12,7 @@ namespace LambdaRecon.Local.Template;
 public sealed record SamFunction(
     string LogicalId, string Handler, IReadOnlyDictionary<string, string> Environment, int? SqsBatchSize,
     IReadOnlyList<string> SqsResponseTypes, IReadOnlyList<SamSchedule> Schedules, int Timeout, int MemorySize,
-    IReadOnlyDictionary<string, string> LocalEnvironment)
+    IReadOnlyDictionary<string, string> LocalEnvironment, int? SqsMaximumConcurrency = null)
 {
     /// <summary>The schedule event of that name.</summary>
     public SamSchedule Schedule(string name) =>
@@ -95,6 +95,7 @@ public sealed partial class SamTemplate
             }
 
             int? batchSize = null;
+            int? maximumConcurrency = null;
             var schedules = new List<SamSchedule>();
             var responseTypes = new List<string>();
             if (Child(properties, "Events") is { } events)
@@ -107,6 +108,11 @@ public sealed partial class SamTemplate
                     {
                         case "SQS":
                             batchSize = int.Parse(Scalar(eventProperties, "BatchSize") ?? "10", CultureInfo.InvariantCulture);
+                            if (Child(eventProperties, "ScalingConfig")?.Children.TryGetValue("MaximumConcurrency", out var most) == true)
+                            {
+                                maximumConcurrency = int.Parse(Resolve(most)!, CultureInfo.InvariantCulture);
+                            }
+
                             if (eventProperties?.Children.TryGetValue("FunctionResponseTypes", out var types) == true)
                             {
                                 responseTypes.AddRange(((YamlSequenceNode)types).Children.Select(t => ((YamlScalarNode)t).Value!));
@@ -126,7 +132,8 @@ public sealed partial class SamTemplate
             var memory = Scalar(properties, "MemorySize") ?? Scalar(globals, "MemorySize") ?? "128";
             functions.Add(new SamFunction(
                 ((YamlScalarNode)key).Value!, Scalar(properties, "Handler")!, environment, batchSize, responseTypes, schedules,
-                int.Parse(timeout, CultureInfo.InvariantCulture), int.Parse(memory, CultureInfo.InvariantCulture), localEnvironment));
+                int.Parse(timeout, CultureInfo.InvariantCulture), int.Parse(memory, CultureInfo.InvariantCulture), localEnvironment,
+                maximumConcurrency));
         }
 
         return functions;

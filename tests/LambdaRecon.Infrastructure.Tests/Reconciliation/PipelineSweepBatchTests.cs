@@ -82,6 +82,10 @@ public sealed class PipelineSweepBatchTests(ITestOutputHelper output) : IAsyncLi
                 (amountsByGroup.TryGetValue(transaction.SourceAccountId, out var list) ? list : amountsByGroup[transaction.SourceAccountId] = []).Add(transaction.AmountMinor);
                 seen++;
             }
+
+            // Deleted as a consumer does: a FIFO group gives nothing more while a message of it is in flight.
+            await _resources.Sqs.DeleteMessageBatchAsync(_queues.QueueUrl,
+                messages.Select((m, i) => new DeleteMessageBatchRequestEntry(i.ToString(System.Globalization.CultureInfo.InvariantCulture), m.ReceiptHandle)).ToList());
         }
 
         // Amount n was accepted n seconds after the first: within a group the amounts must rise.

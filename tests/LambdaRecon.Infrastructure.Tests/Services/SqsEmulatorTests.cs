@@ -100,14 +100,13 @@ public sealed class SqsEmulatorTests : IAsyncLifetime
     {
         await SendAsync("poison", "tx-poison");
 
-        // One message per receive: the emulator counts an extra receive when it hands several at once
-        // with no visibility timeout (tools/sqs-emulator/README.md).
+        // A receive of up to 10 with no visibility timeout counts one receive, as SQS does.
         for (var receive = 0; receive < _queues.MaxReceiveCount; receive++)
         {
-            Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0, max: 1)).Body);
+            Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0)).Body);
         }
 
-        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0, max: 1));
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 0));
         Assert.Equal("poison", Assert.Single(await ReceiveAsync(_queues.DlqUrl)).Body);
     }
 
@@ -133,5 +132,60 @@ public sealed class SqsEmulatorTests : IAsyncLifetime
         // Two receives in all, so (maxReceiveCount 2) the message is still on the queue and not in the DLQ.
         Assert.Equal("retried", Assert.Single(again).Body);
         Assert.Equal("2", again[0].Attributes["ApproximateReceiveCount"]);
+    }
+
+    [Fact]
+    public async Task One_receive_takes_up_to_ten_messages_across_groups_each_group_in_its_order()
+    {
+        for (var i = 1; i <= 6; i++)
+        {
+            await SendAsync($"a{i}", $"tx-a{i}", group: "A");
+            await SendAsync($"b{i}", $"tx-b{i}", group: "B");
+        }
+
+        var first = await ReceiveAsync(_queues.QueueUrl, wait: 0);
+        var bodies = first.Select(m => m.Body).ToList();
+
+        Assert.Equal(10, bodies.Count);
+        Assert.Equal(bodies.Where(b => b[0] == 'a').Order(), bodies.Where(b => b[0] == 'a'));
+        Assert.Equal(bodies.Where(b => b[0] == 'b').Order(), bodies.Where(b => b[0] == 'b'));
+        // Both groups have messages in flight now: the two left wait for them.
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, wait: 0));
+    }
+
+    [Fact]
+    public async Task A_group_with_a_message_in_flight_gives_nothing_until_it_is_deleted_while_other_groups_are_served()
+    {
+        await SendAsync("a1", "tx-a1", group: "A");
+        await SendAsync("a2", "tx-a2", group: "A");
+        var a1 = Assert.Single(await ReceiveAsync(_queues.QueueUrl, max: 1));
+        await SendAsync("b1", "tx-b1", group: "B");
+
+        Assert.Equal(["b1"], (await ReceiveAsync(_queues.QueueUrl, wait: 0)).Select(m => m.Body));
+        Assert.Empty(await ReceiveAsync(_queues.QueueUrl, wait: 0));
+        await _resources.Sqs.DeleteMessageAsync(_queues.QueueUrl, a1.ReceiptHandle);
+        Assert.Equal(["a2"], (await ReceiveAsync(_queues.QueueUrl, wait: 0)).Select(m => m.Body));
+    }
+
+    [Fact]
+    public async Task A_message_whose_visibility_runs_out_comes_again_before_the_later_ones_of_its_group()
+    {
+        await SendAsync("a1", "tx-a1", group: "A");
+        Assert.Equal("a1", Assert.Single(await ReceiveAsync(_queues.QueueUrl, visibilityTimeout: 1)).Body);
+        await SendAsync("a2", "tx-a2", group: "A");
+
+        // Not deleted: after its visibility timeout a1 comes again, then a2 in the same reply, in order.
+        var again = await ReceiveAsync(_queues.QueueUrl, wait: 5);
+
+        Assert.Equal(["a1", "a2"], again.Select(m => m.Body));
+    }
+
+    [Fact]
+    public async Task A_long_poll_answers_with_a_message_sent_while_it_waits()
+    {
+        var receiving = ReceiveAsync(_queues.QueueUrl, wait: 20);
+        await SendAsync("late", "tx-late");
+
+        Assert.Equal("late", Assert.Single(await receiving).Body);
     }
 }
