@@ -64,7 +64,7 @@ public static partial class RequestLog
         });
     }
 
-    private static void Write(HttpContext http, ILogger logger, EmbeddedMetrics metrics, double durationMs)
+    private static void Write(HttpContext http, ILogger logger, EmbeddedMetrics metrics, double durationMs) // not money: a duration or metric value
     {
         var status = http.Response.StatusCode;
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;

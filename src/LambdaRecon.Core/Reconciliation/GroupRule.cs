@@ -48,12 +48,12 @@ internal static class GroupRule
 
         var sorted = pool.ToArray();
         Array.Sort(sorted);
-        var singlesByAmount = new List<Single>();
+        var singlesByAmount = new List<SingleItem>();
         for (var rank = 0; rank < singles.Length; rank++)
         {
             if (!singleUsed[rank] && singles[rank].Amount != 0)
             {
-                singlesByAmount.Add(new Single(singles[rank].Currency, singles[rank].Amount, singles[rank].Day, rank));
+                singlesByAmount.Add(new SingleItem(singles[rank].Currency, singles[rank].Amount, singles[rank].Day, rank));
             }
         }
 
@@ -189,9 +189,9 @@ internal static class GroupRule
             new Money(fee, item.Amount.Currency));
     }
 
-    private static bool HasRival(Single[] rivals, bool[] singleUsed, Slot target, int single, int fromDay, int toDay)
+    private static bool HasRival(SingleItem[] rivals, bool[] singleUsed, Slot target, int single, int fromDay, int toDay)
     {
-        for (var position = Sorted.LowerBound(rivals, new Single(target.Currency, target.Amount, fromDay, -1)); position < rivals.Length; position++)
+        for (var position = Sorted.LowerBound(rivals, new SingleItem(target.Currency, target.Amount, fromDay, -1)); position < rivals.Length; position++)
         {
             var rival = rivals[position];
             if (rival.Currency != target.Currency || rival.Amount != target.Amount || rival.Day > toDay)
@@ -208,9 +208,9 @@ internal static class GroupRule
         return false;
     }
 
-    private readonly record struct Single(int Currency, long Amount, int Day, int Rank) : IComparable<Single>
+    private readonly record struct SingleItem(int Currency, long Amount, int Day, int Rank) : IComparable<SingleItem>
     {
-        public int CompareTo(Single other)
+        public int CompareTo(SingleItem other)
         {
             var order = Currency.CompareTo(other.Currency);
             order = order != 0 ? order : Amount.CompareTo(other.Amount);

@@ -229,8 +229,8 @@ public static partial class Mt940Statement
         statement = null;
         var start = fields[0];
         var reference = start.Lines[0].Trim();
-        var account = Single(fields, "25");
-        var numberField = Single(fields, "28C") ?? Single(fields, "28");
+        var account = FieldOf(fields, "25");
+        var numberField = FieldOf(fields, "28C") ?? FieldOf(fields, "28");
         var name = Describe(reference, account?.Lines[0].Trim(), numberField?.Lines[0].Trim());
 
         foreach (var group in fields.GroupBy(f => f.Tag[..2]).Where(g => g.Key is "20" or "25" or "28" or "60" or "62" && g.Count() > 1))
@@ -332,7 +332,7 @@ public static partial class Mt940Statement
     private static string Describe(string reference, string? account, string? number) =>
         $"statement '{reference}'" + (account is null ? "" : $" of account {account}") + (number is null ? "" : $" no. {number}");
 
-    private static Field? Single(List<Field> fields, string tag) => fields.FirstOrDefault(f => f.Tag == tag);
+    private static Field? FieldOf(List<Field> fields, string tag) => fields.FirstOrDefault(f => f.Tag == tag);
 
     /// <summary>":60F:C250301EUR1234,56": mark, date, currency, amount.</summary>
     private static bool TryBalance(Field field, out StatementBalance balance, out StatementError? error)

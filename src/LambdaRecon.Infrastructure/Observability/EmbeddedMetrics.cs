@@ -7,12 +7,11 @@ using Microsoft.Extensions.Configuration;
 namespace LambdaRecon.Infrastructure.Observability;
 
 /// <summary>A metric's values in one EMF document: one value, or several (each message's latency of a batch).</summary>
-// not money: metric values (counts, milliseconds) as CloudWatch takes them, doubles
-public sealed record Metric(string Name, string Unit, IReadOnlyList<double> Values)
+public sealed record Metric(string Name, string Unit, IReadOnlyList<double> Values) // not money: counts and milliseconds, as CloudWatch takes them
 {
     public static Metric Count(string name, long count) => new(name, "Count", [count]);
 
-    public static Metric Milliseconds(string name, IReadOnlyList<double> values) => new(name, "Milliseconds", values);
+    public static Metric Milliseconds(string name, IReadOnlyList<double> values) => new(name, "Milliseconds", values); // not money: a duration or metric value
 }
 
 /// <summary>

@@ -187,7 +187,7 @@ public sealed partial class PipelineSweep(EngineResources resources, Transaction
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Warning, "Republished {Count} transaction(s) still ACCEPTED after {StuckAfterSeconds} s")]
-        public static partial void Republished(ILogger logger, int count, double stuckAfterSeconds);
+        public static partial void Republished(ILogger logger, int count, double stuckAfterSeconds); // not money: a duration or metric value
 
         [LoggerMessage(2, LogLevel.Warning, "SQS refused {Refused} of a batch of {Count} republished messages: the next run sends them again")]
         public static partial void SendRefused(ILogger logger, int refused, int count);

@@ -209,6 +209,6 @@ internal sealed partial class FifoOrderGate(int? maxReceiveCount, TimeProvider t
     {
         [LoggerMessage(111, LogLevel.Warning,
             "Message {MessageId} of group {MessageGroupId} was due again {LateSeconds:0} s ago and has not come: taken for gone (deleted elsewhere, or lost by a restarted server); its group goes on without it")]
-        public static partial void Gone(ILogger logger, string messageId, string messageGroupId, double lateSeconds);
+        public static partial void Gone(ILogger logger, string messageId, string messageGroupId, double lateSeconds); // not money: a duration or metric value
     }
 }

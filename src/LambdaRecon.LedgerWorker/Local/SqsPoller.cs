@@ -391,7 +391,7 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         public static partial void Polled(ILogger logger, int received, int invoked, int deleted, int heldBack);
 
         [LoggerMessage(102, LogLevel.Error, "Polling {QueueUrl} failed ({Failures} in a row); trying again in {PauseSeconds} s")]
-        public static partial void PollFailed(ILogger logger, Exception exception, string queueUrl, int failures, double pauseSeconds);
+        public static partial void PollFailed(ILogger logger, Exception exception, string queueUrl, int failures, double pauseSeconds); // not money: a duration or metric value
 
         [LoggerMessage(103, LogLevel.Error, "The function failed on a batch of {Count}: every message of it comes again")]
         public static partial void InvocationFailed(ILogger logger, Exception exception, int count);
@@ -403,7 +403,7 @@ public sealed partial class SqsPoller(IAmazonSQS sqs, string queueUrl, Func<Stre
         public static partial void DeleteFailed(ILogger logger, string messageId, string code, string reason);
 
         [LoggerMessage(106, LogLevel.Warning, "Polling {QueueUrl} works again, after {Failures} failed polls over {Seconds:0} s")]
-        public static partial void Recovered(ILogger logger, string queueUrl, int failures, double seconds);
+        public static partial void Recovered(ILogger logger, string queueUrl, int failures, double seconds); // not money: a duration or metric value
 
         [LoggerMessage(107, LogLevel.Warning,
             "{QueueUrl} was created anew (the queue server restarted): the {Waiting} message(s) the FIFO gate waited for are gone and forgotten; the sweep republishes their transactions")]

@@ -95,7 +95,7 @@ public sealed partial class FailedMessageReturn(EngineResources resources, ILogg
     private static partial class Log
     {
         [LoggerMessage(21, LogLevel.Information, "{Changed} of {Count} failed message(s) come again in {DelaySeconds} s")]
-        public static partial void ComeAgain(ILogger logger, int changed, int count, double delaySeconds);
+        public static partial void ComeAgain(ILogger logger, int changed, int count, double delaySeconds); // not money: a duration or metric value
 
         [LoggerMessage(22, LogLevel.Warning,
             "The visibility of {MessageIds} could not be changed ({Reason}): they come again after the queue's visibility timeout")]

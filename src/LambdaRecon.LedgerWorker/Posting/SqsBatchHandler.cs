@@ -271,12 +271,12 @@ public sealed partial class SqsBatchHandler(LedgerStore store, EmbeddedMetrics m
 
         [LoggerMessage(3, LogLevel.Information,
             "Message {MessageId} of group {MessageGroupId} (request {RequestId}): transaction {TransactionId} POSTED {LatencyMs} ms after it was accepted")]
-        public static partial void Posted(ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, double latencyMs);
+        public static partial void Posted(ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, double latencyMs); // not money: a duration or metric value
 
         [LoggerMessage(4, LogLevel.Information,
             "Message {MessageId} of group {MessageGroupId} (request {RequestId}): transaction {TransactionId} FAILED ({FailureCode}) {LatencyMs} ms after it was accepted: {FailureReason}")]
         public static partial void FailedByRules(
-            ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, string? failureCode, double latencyMs, string? failureReason);
+            ILogger logger, string messageId, string? messageGroupId, string? requestId, Guid transactionId, string? failureCode, double latencyMs, string? failureReason); // not money: a duration or metric value
 
         [LoggerMessage(5, LogLevel.Information,
             "Message {MessageId} of group {MessageGroupId} (request {RequestId}) delivered again: transaction {TransactionId} was already {Status}, nothing is posted twice")]
