@@ -46,21 +46,13 @@ public static class StatementFile
         {
             case "csv":
                 var csvMapping = mapping ?? CsvMapping.Generic;
-                string? decoded = null;
-                if (csvMapping.Encoding == CsvEncoding.Utf8 ? NotText(content) is { } fault : !CsvText.TryDecode(content, csvMapping.Encoding, out decoded, out fault))
+                IReadOnlyList<StatementLine> lines = [];
+                using (var reader = Text(content, csvMapping.Encoding, out error))
                 {
-                    error = fault;
-                    return false;
+                    parsed = reader is not null && CsvStatement.TryParse(reader, csvMapping, out lines, out error, cancellationToken);
                 }
 
-                using (TextReader reader = decoded is null
-                           ? new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false)
-                           : new StringReader(decoded))
-                {
-                    parsed = CsvStatement.TryParse(reader, csvMapping, out var lines, out error, cancellationToken);
-                    statements = parsed ? [Unidentified(lines)] : [];
-                }
-
+                statements = parsed ? [Unidentified(lines)] : [];
                 break;
 
             case "camt" or "camt052" or "camt053" or "camt054":
@@ -70,33 +62,19 @@ public static class StatementFile
 
             case "mt940" or "mt942":
                 // German banks write MT940 in ISO-8859-1 or Windows-1252 (umlauts in names and purposes); a file
-                // that is not UTF-8 is read as Windows-1252, which gives every such byte its character or is refused.
-                string? mtText = null;
-                if (NotText(content) is { } mtFault && (content.AsSpan().Contains((byte)0) || !CsvText.TryDecode(content, CsvEncoding.Windows1252, out mtText, out _)))
+                // that is not UTF-8 is read as Windows-1252, which gives every such byte its character or is refused
+                // (naming the first byte that is not UTF-8).
+                using (var reader = Text(content, CsvEncoding.Utf8, out error) ?? Text(content, CsvEncoding.Windows1252, out _))
                 {
-                    error = mtFault;
-                    return false;
-                }
-
-                using (TextReader reader = mtText is null
-                           ? new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false)
-                           : new StringReader(mtText))
-                {
-                    parsed = Mt940Statement.TryParse(reader, out statements, out error, cancellationToken);
+                    parsed = reader is not null && Mt940Statement.TryParse(reader, out statements, out error, cancellationToken);
                 }
 
                 break;
 
             case "bai2":
-                if (NotText(content) is { } baiFault)
+                using (var reader = Text(content, CsvEncoding.Utf8, out error))
                 {
-                    error = baiFault;
-                    return false;
-                }
-
-                using (var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false))
-                {
-                    parsed = Bai2Statement.TryParse(reader, out statements, out error, cancellationToken);
+                    parsed = reader is not null && Bai2Statement.TryParse(reader, out statements, out error, cancellationToken);
                 }
 
                 break;
@@ -191,6 +169,21 @@ public static class StatementFile
     /// <summary>A file that does not say which account it is for: one statement of all its lines.</summary>
     private static BankStatement Unidentified(IReadOnlyList<StatementLine> lines) =>
         new(1, null, null, null, null, null, null, IsInterim: false, lines);
+
+    /// <summary>
+    /// The file as text in the encoding given, or null with the fault: UTF-8 is read as it streams once
+    /// checked (<see cref="NotText"/>), the single-byte encodings are decoded exactly (<see cref="CsvText"/>).
+    /// </summary>
+    private static TextReader? Text(byte[] content, CsvEncoding encoding, out StatementError? error)
+    {
+        if (encoding == CsvEncoding.Utf8)
+        {
+            error = NotText(content);
+            return error is null ? new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false) : null;
+        }
+
+        return CsvText.TryDecode(content, encoding, out var decoded, out error) ? new StringReader(decoded) : null;
+    }
 
     /// <summary>
     /// A statement in UTF-8 (a CSV mapping's default; a byte order mark is allowed): bytes that are not UTF-8 would be
