@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using LambdaRecon.Core.Statements;
@@ -17,57 +16,9 @@ internal static class CamtParseBenchmark
 {
     private const int LinesPerFile = 40_000;
 
-    public static int Run(int lines)
-    {
-        var perFile = Math.Min(lines, LinesPerFile);
-        var runs = (lines + perFile - 1) / perFile;
-        var path = Path.Combine(Path.GetTempPath(), $"lambdarecon-bench-{Environment.ProcessId}.xml");
-        try
-        {
-            File.WriteAllText(path, Write(perFile));
-            Console.WriteLine($"wrote {perFile:N0} lines ({new FileInfo(path).Length / (1024.0 * 1024):N1} MiB) to {path}; parsing it {runs} time(s)");
-            var content = File.ReadAllBytes(path);
-            using var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            var parsing = Stopwatch.StartNew();
-            var parsed = 0;
-            var statementCount = 0;
-            for (var run = 0; run < runs; run++)
-            {
-                if (!CamtStatement.TryParse(content, "camt053", out var statements, out _, out var error))
-                {
-                    Console.Error.WriteLine($"refused: {error}");
-                    return 1;
-                }
-
-                var count = statements.Sum(s => s.Lines.Count);
-                if (count != perFile)
-                {
-                    Console.Error.WriteLine($"wrong answer: {count} lines parsed of the {perFile} written");
-                    return 1;
-                }
-
-                parsed += count;
-                statementCount += statements.Count;
-            }
-
-            parsing.Stop();
-            process.Refresh();
-            var seconds = parsing.Elapsed.TotalSeconds;
-            var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-            Console.WriteLine($"parsed {parsed:N0} lines of {statementCount:N0} statements in {seconds:N2} s: {parsed / seconds:N0} lines/s");
-
-            // The parse is single-threaded: on a machine shared with other work the wall clock counts the
-            // waits for a core too, the process's CPU time (GC and JIT threads included) does not.
-            Console.WriteLine($"CPU time {cpu:N2} s: {parsed / cpu:N0} lines per CPU second");
-            Report.Memory();
-            return 0;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    public static int Run(int lines) =>
+        StatementParseRuns.Run("xml", lines, LinesPerFile, Write, static (byte[] content, out IReadOnlyList<BankStatement> statements, out StatementError? error) =>
+            CamtStatement.TryParse(content, "camt053", out statements, out _, out error));
 
     private static string Write(int lines)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using LambdaRecon.Core.Statements;
 
@@ -14,53 +13,12 @@ namespace LambdaRecon.Benchmarks;
 /// </summary>
 internal static class Mt940ParseBenchmark
 {
-    public static int Run(int lines, int linesPerFile)
-    {
-        var perFile = Math.Min(lines, linesPerFile);
-        var runs = (lines + perFile - 1) / perFile;
-        var path = Path.Combine(Path.GetTempPath(), $"lambdarecon-bench-{Environment.ProcessId}.sta");
-        try
+    public static int Run(int lines, int linesPerFile) =>
+        StatementParseRuns.Run("sta", lines, linesPerFile, Write, static (byte[] content, out IReadOnlyList<BankStatement> statements, out StatementError? error) =>
         {
-            File.WriteAllText(path, Write(perFile));
-            Console.WriteLine($"wrote {perFile:N0} :61: lines ({new FileInfo(path).Length / (1024.0 * 1024):N1} MiB) to {path}; parsing it {runs} time(s)");
-            var content = File.ReadAllBytes(path);
-            using var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            var parsing = Stopwatch.StartNew();
-            var (parsed, statementCount) = (0, 0);
-            for (var run = 0; run < runs; run++)
-            {
-                using var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-                if (!Mt940Statement.TryParse(reader, out var statements, out var error))
-                {
-                    Console.Error.WriteLine($"refused: {error}");
-                    return 1;
-                }
-
-                var count = statements.Sum(s => s.Lines.Count);
-                if (count != perFile)
-                {
-                    Console.Error.WriteLine($"wrong answer: {count} lines parsed of the {perFile} written");
-                    return 1;
-                }
-
-                (parsed, statementCount) = (parsed + count, statementCount + statements.Count);
-            }
-
-            parsing.Stop();
-            process.Refresh();
-            var seconds = parsing.Elapsed.TotalSeconds;
-            var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
-            Console.WriteLine($"parsed {parsed:N0} lines of {statementCount:N0} statements in {seconds:N2} s: {parsed / seconds:N0} lines/s");
-            Console.WriteLine($"CPU time {cpu:N2} s: {parsed / cpu:N0} lines per CPU second");
-            Report.Memory();
-            return 0;
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+            using var reader = new StreamReader(new MemoryStream(content), Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
+            return Mt940Statement.TryParse(reader, out statements, out error);
+        });
 
     private static string Write(int lines)
     {
