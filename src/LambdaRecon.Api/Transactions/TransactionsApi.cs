@@ -31,7 +31,7 @@ public static class TransactionsApi
     }
 
     /// <summary>Submits a transfer: 202 with a poll URL once it is recorded and queued.</summary>
-    public static async Task<IResult> CreateAsync(HttpContext http, TransactionAcceptance acceptance, AccountStore accounts, CancellationToken cancellationToken)
+    public static async Task<IResult> CreateAsync(HttpContext http, TransactionAcceptance acceptance, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (malformed is not null)
@@ -120,14 +120,14 @@ public static class TransactionsApi
         var client = http.Client();
         var metadataJson = AcceptHttp.Canonical(metadata);
         var request = AcceptHttp.Request(http, client, key!, "transfer", source, destination, NormalizeAmount(amountText), currency?.Code, description, metadataJson);
-        if (await acceptance.AnswerRepeatAsync(request, cancellationToken) is { } repeat)
+        var (repeat, found) = await acceptance.LookupTransferAsync(request, [source!, destination!], cancellationToken);
+        if (repeat is not null)
         {
             return AcceptHttp.ToHttp(repeat, http, key!);
         }
 
         // New key: the accounts must exist in the client's tenant (another tenant's is unknown here, with the
         // same answer), be open and share the transaction's currency. Nothing is recorded or published before.
-        var found = await accounts.GetManyAsync(client.TenantId, [source!, destination!], cancellationToken);
         var from = found.GetValueOrDefault(source!);
         var to = found.GetValueOrDefault(destination!);
         foreach (var (account, id, field) in new[] { (from, source!, "transaction.source_account_id"), (to, destination!, "transaction.destination_account_id") })
@@ -165,7 +165,7 @@ public static class TransactionsApi
 
     /// <summary>Refunds all or part of a transaction, back the way it came; the ledger's refund cap decides.</summary>
     public static async Task<IResult> RefundAsync(
-        Guid id, HttpContext http, TransactionAcceptance acceptance, TransactionReader reader, CancellationToken cancellationToken)
+        Guid id, HttpContext http, TransactionAcceptance acceptance, CancellationToken cancellationToken)
     {
         var (body, malformed) = await JsonBody.ReadAsync(http.Request, cancellationToken);
         if (malformed is not null)
@@ -199,13 +199,13 @@ public static class TransactionsApi
 
         var client = http.Client();
         var request = AcceptHttp.Request(http, client, key!, "refund", id.ToString(), amountText is null ? null : NormalizeAmount(amountText), reason);
-        if (await acceptance.AnswerRepeatAsync(request, cancellationToken) is { } repeat)
+        // Another tenant's transaction is as unknown as a missing one.
+        var (repeat, original) = await acceptance.LookupRefundAsync(request, id, cancellationToken);
+        if (repeat is not null)
         {
             return AcceptHttp.ToHttp(repeat, http, key!);
         }
 
-        // Another tenant's transaction is as unknown as a missing one.
-        var original = await reader.GetAsync(client.TenantId, id, cancellationToken);
         if (original is null)
         {
             return Problem.NotFound("Transaction", $"transaction {id} does not exist");

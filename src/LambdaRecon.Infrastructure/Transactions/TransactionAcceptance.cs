@@ -3,8 +3,10 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LambdaRecon.Core.Ledger;
+using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Queue;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Transactions;
 
@@ -52,10 +54,12 @@ public sealed record AcceptedResponse(
 /// <remarks>
 /// Two calls because the ledger checks (the accounts exist and are open, the refund's original is POSTED) are
 /// made only for a key never seen: a repeat is answered as the first request was, whatever changed since.
-/// <see cref="AnswerRepeatAsync"/> answers a known key or returns null; then <see cref="AcceptNewAsync"/>.
+/// <see cref="LookupTransferAsync"/> (or <see cref="LookupRefundAsync"/>) answers a known key or returns what the
+/// checks need; then <see cref="AcceptNewAsync"/>.
 /// <para>
-/// A new transaction costs four PostgreSQL round trips (find the key, the caller's account read, reserve,
-/// complete) and two durable commits (reserve, complete), plus a Redis GET and SET and one SQS send. A crash
+/// A new transaction costs three PostgreSQL round trips (the key with what the checks read, reserve, complete)
+/// and one durable commit (reserve; complete's commit does not wait for the disk), plus a Redis GET and SET and
+/// one SQS send. A crash
 /// after reserve and before the publish is recovered by the lease (the client's retry takes the key over once
 /// it lapses) or by the sweep (PipelineSweep republishes what stays ACCEPTED); a second publish is dropped by
 /// SQS deduplication (the transaction id) and, past its window, by the worker's posting once. See
@@ -66,26 +70,45 @@ public sealed partial class TransactionAcceptance(
     TransactionIntake intake, TransactionReader reader, TransactionPublisher publisher, IdempotencyCache cache, ILogger<TransactionAcceptance> logger)
 {
     /// <summary>
-    /// Answers a key seen before: the original response, key reused for another request, in flight while the
-    /// first request runs, or the first request's unfinished work completed. Null for a new key.
+    /// Answers a key seen before (see <see cref="AnswerEntryAsync"/>), or, for a new key, returns its accounts by
+    /// id (the tenant's only) read in the same round trip as the key.
     /// </summary>
-    public async Task<AcceptOutcome?> AnswerRepeatAsync(AcceptRequest request, CancellationToken cancellationToken)
+    public Task<(AcceptOutcome? Repeat, IReadOnlyDictionary<string, Account> Accounts)> LookupTransferAsync(
+        AcceptRequest request, IReadOnlyCollection<string> accountIds, CancellationToken cancellationToken) =>
+        LookupAsync(request, AccountStore.GetManyCommand(request.TenantId, accountIds), AccountStore.ReadManyAsync, cancellationToken);
+
+    /// <summary>As <see cref="LookupTransferAsync"/>, for a refund: the original transaction, null when the tenant has none of that id.</summary>
+    public Task<(AcceptOutcome? Repeat, TransactionView? Original)> LookupRefundAsync(AcceptRequest request, Guid originalId, CancellationToken cancellationToken) =>
+        LookupAsync(request, TransactionReader.GetCommand(request.TenantId, originalId), TransactionReader.ReadViewAsync, cancellationToken);
+
+    private async Task<(AcceptOutcome? Repeat, T Read)> LookupAsync<T>(
+        AcceptRequest request, NpgsqlBatchCommand read, Func<NpgsqlDataReader, CancellationToken, Task<T>> readResult, CancellationToken cancellationToken)
+    {
+        if (await CachedAnswerAsync(request) is { } cached)
+        {
+            return (cached, default!);
+        }
+
+        var (entry, result) = await intake.FindWithAsync(request.TenantId, request.ClientId, request.IdempotencyKey, read, readResult, cancellationToken);
+        return entry is null ? (null, result) : (await AnswerEntryAsync(request, entry, cancellationToken), default!);
+    }
+
+    /// <summary>Redis's copy of a finished answer, if it has one: a replay then costs no PostgreSQL round trip.</summary>
+    private async Task<AcceptOutcome?> CachedAnswerAsync(AcceptRequest request)
+    {
+        var cached = await cache.GetAsync(request.TenantId, request.ClientId, request.IdempotencyKey);
+        return cached is null ? null
+            : cached.RequestHash == Convert.ToHexString(request.RequestHash) ? new AcceptOutcome.Replayed(cached.Status, cached.Body)
+            : new AcceptOutcome.KeyReused();
+    }
+
+    /// <summary>
+    /// Answers a key PostgreSQL holds: the original response, key reused for another request, in flight while the
+    /// first request runs, or the first request's unfinished work completed.
+    /// </summary>
+    private async Task<AcceptOutcome> AnswerEntryAsync(AcceptRequest request, IdempotencyEntry entry, CancellationToken cancellationToken)
     {
         var (tenant, client, key) = (request.TenantId, request.ClientId, request.IdempotencyKey);
-        var cached = await cache.GetAsync(tenant, client, key);
-        if (cached is not null)
-        {
-            return cached.RequestHash == Convert.ToHexString(request.RequestHash)
-                ? new AcceptOutcome.Replayed(cached.Status, cached.Body)
-                : new AcceptOutcome.KeyReused();
-        }
-
-        var entry = await intake.FindAsync(tenant, client, key, cancellationToken);
-        if (entry is null)
-        {
-            return null;
-        }
-
         if (!CryptographicOperations.FixedTimeEquals(entry.RequestHash, request.RequestHash))
         {
             return new AcceptOutcome.KeyReused();
@@ -116,7 +139,15 @@ public sealed partial class TransactionAcceptance(
         if (!await intake.ReserveAsync(
                 request.TenantId, request.ClientId, request.IdempotencyKey, request.RequestHash, transaction, metadataJson, cancellationToken))
         {
-            return await AnswerRepeatAsync(request, cancellationToken) ?? new AcceptOutcome.InFlight(null);
+            // Another request with this key reserved it first: answer as its repeat.
+            if (await CachedAnswerAsync(request) is { } cached)
+            {
+                return cached;
+            }
+
+            return await intake.FindAsync(request.TenantId, request.ClientId, request.IdempotencyKey, cancellationToken) is { } entry
+                ? await AnswerEntryAsync(request, entry, cancellationToken)
+                : new AcceptOutcome.InFlight(null);
         }
 
         return await PublishAsync(request, transaction, cancellationToken);

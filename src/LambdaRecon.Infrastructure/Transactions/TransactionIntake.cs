@@ -24,7 +24,32 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
 
     public async Task<IdempotencyEntry?> FindAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(FindCommand(tenantId, clientId, key));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadEntryAsync(reader, cancellationToken);
+    }
+
+    /// <summary>
+    /// Finds the key and, in the same round trip, makes the read a new key needs (its accounts, or a refund's
+    /// original), so a new transaction costs one read before its reserve whether or not the key is known.
+    /// </summary>
+    public async Task<(IdempotencyEntry? Entry, T Read)> FindWithAsync<T>(
+        string tenantId, string clientId, string key, NpgsqlBatchCommand read, Func<NpgsqlDataReader, CancellationToken, Task<T>> readResult,
+        CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(FindCommand(tenantId, clientId, key));
+        batch.BatchCommands.Add(read);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var entry = await ReadEntryAsync(reader, cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        return (entry, await readResult(reader, cancellationToken));
+    }
+
+    private static NpgsqlBatchCommand FindCommand(string tenantId, string clientId, string key)
+    {
+        var command = new NpgsqlBatchCommand(
             """
             SELECT request_hash, transaction_id, coalesce(lease_until > now(), false), response_status, response_body
               FROM idempotency_keys WHERE tenant_id = @tenant AND client_id = @client AND key = @key
@@ -32,13 +57,15 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("tenant", tenantId);
         command.Parameters.AddWithValue("client", clientId);
         command.Parameters.AddWithValue("key", key);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
+        return command;
+    }
+
+    private static async Task<IdempotencyEntry?> ReadEntryAsync(NpgsqlDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken)
             ? new IdempotencyEntry(
                 reader.GetFieldValue<byte[]>(0), reader.GetGuid(1), reader.GetBoolean(2),
                 reader.IsDBNull(3) ? null : reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4))
             : null;
-    }
 
     /// <returns>False when the key was taken meanwhile: look it up again.</returns>
     public async Task<bool> ReserveAsync(
@@ -89,11 +116,22 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>Records the publication and the response a replay will give, in one statement.</summary>
+    /// <summary>
+    /// Records the publication and the response a replay will give, in one statement whose commit does not wait
+    /// for the WAL flush: losing it in a crash is the "published, answer not recorded" case, which the lease,
+    /// the sweep, SQS deduplication and the worker's posting once already absorb (docs/accept-path.md). So a
+    /// new transaction waits for one durable commit, the reserve.
+    /// </summary>
     public async Task CompleteAsync(
         string tenantId, string clientId, string key, Guid transactionId, string messageId, int status, string body, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        // One round trip holding a transaction block of its own: SET LOCAL lasts until its COMMIT, and the setting
+        // in force at commit is the one that decides whether the commit waits. Should the update fail, COMMIT is
+        // never run and Npgsql rolls the block back when the connection returns to the pool.
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+        var command = new NpgsqlBatchCommand(
             """
             WITH published AS (
                 UPDATE transactions SET published_at = coalesce(published_at, now()), message_id = @message WHERE id = @id AND tenant_id = @tenant
@@ -108,7 +146,9 @@ public sealed class TransactionIntake(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("message", messageId);
         command.Parameters.AddWithValue("status", status);
         command.Parameters.AddWithValue("body", body);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        batch.BatchCommands.Add(command);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Gives the key up at once after a failed publish, so the client's retry can finish the job.</summary>

@@ -27,24 +27,35 @@ public sealed record PostedEntry(long Id, string AccountId, long Amount, long Ba
 public sealed class TransactionReader(NpgsqlDataSource dataSource)
 {
     public Task<TransactionView?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken) =>
-        ReadAsync(tenantId, "t.id = @id", p => p.AddWithValue("id", id), cancellationToken);
+        ReadAsync(GetCommand(tenantId, id), cancellationToken);
+
+    /// <summary>The read of <see cref="GetAsync"/> as one command of a batch, for a caller that sends it with other reads in one round trip.</summary>
+    internal static NpgsqlBatchCommand GetCommand(string tenantId, Guid id) =>
+        Command(tenantId, "t.id = @id", p => p.AddWithValue("id", id));
 
     /// <summary>The transaction a client submitted under an idempotency key (keys are scoped per tenant and client).</summary>
     public Task<TransactionView?> GetByKeyAsync(string tenantId, string clientId, string key, CancellationToken cancellationToken) =>
-        ReadAsync(
+        ReadAsync(Command(
             tenantId,
             "t.id = (SELECT k.transaction_id FROM idempotency_keys k WHERE k.tenant_id = @tenant AND k.client_id = @client AND k.key = @key)",
             p =>
             {
                 p.AddWithValue("client", clientId);
                 p.AddWithValue("key", key);
-            },
-            cancellationToken);
+            }), cancellationToken);
 
-    private async Task<TransactionView?> ReadAsync(string tenantId, string where, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    private async Task<TransactionView?> ReadAsync(NpgsqlBatchCommand command, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(command);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadViewAsync(reader, cancellationToken);
+    }
+
+    private static NpgsqlBatchCommand Command(string tenantId, string where, Action<NpgsqlParameterCollection> bind)
     {
         // The transaction, its refunds so far, and its entries in one round trip.
-        await using var command = dataSource.CreateCommand(
+        var command = new NpgsqlBatchCommand(
             $"""
             SELECT t.id, t.type, t.status, t.amount, t.currency, t.source_account_id, t.destination_account_id, t.refund_of,
                    t.description, t.idempotency_key, t.client_id, t.failure_code, t.failure_reason, t.metadata::text, t.message_id,
@@ -58,7 +69,12 @@ public sealed class TransactionReader(NpgsqlDataSource dataSource)
             """);
         command.Parameters.AddWithValue("tenant", tenantId);
         bind(command.Parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return command;
+    }
+
+    /// <summary>Reads the current result set of a <see cref="GetCommand"/>.</summary>
+    internal static async Task<TransactionView?> ReadViewAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         TransactionView? view = null;
         var entries = new List<PostedEntry>();
         while (await reader.ReadAsync(cancellationToken))
