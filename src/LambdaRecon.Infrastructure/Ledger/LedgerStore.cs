@@ -11,11 +11,11 @@ public sealed record PostingOutcome(
     Guid TransactionId, TransactionStatus Status, string? FailureCode, string? FailureReason, bool AlreadyFinal, DateTimeOffset AcceptedAt);
 
 /// <summary>
-/// Posts batches of transactions into the ledger: one database transaction and three round trips
-/// per batch, whatever its size. Round trip 1 records the transactions not yet known and locks the
-/// batch's transactions and accounts in id order (so concurrent batches cannot deadlock); the rules
-/// then run in memory; round trip 2 writes every outcome and every entry, set-based; round trip 3
-/// commits. A hot account costs one lock per batch and no update at all: its balance is its last
+/// Posts batches of transactions into the ledger: one database transaction and two round trips
+/// per batch, whatever its size. Round trip 1 opens the transaction, records the transactions not yet
+/// known and locks the batch's transactions and accounts in id order (so concurrent batches cannot
+/// deadlock); the rules then run in memory; round trip 2 writes every outcome and every entry,
+/// set-based, and commits. A hot account costs one lock per batch and no update at all: its balance is its last
 /// entry's balance_after. The database's own triggers check the result again. An account of another
 /// tenant than the transaction is, to the transaction, an unknown account: money never crosses tenants.
 /// </summary>
@@ -28,8 +28,11 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
             return [];
         }
 
+        // BEGIN and COMMIT travel inside the batches (round trips 1 and 2) rather than costing a round trip
+        // each. Whatever stops the method before COMMIT ran (a trigger's refusal, a deferred check failing
+        // at COMMIT, a cancellation), the connection returns to the pool with its transaction open or
+        // failed, and Npgsql rolls it back there: nothing of the batch is kept.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var (recorded, accounts, tenants, refundTargets) = await LockAsync(connection, batch, cancellationToken);
 
@@ -63,12 +66,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
                 decision.FailureCode, decision.FailureReason, AlreadyFinal: false, recorded[decision.TransactionId].AcceptedAt);
         }
 
-        if (decisions.Count > 0)
-        {
-            await WriteAsync(connection, decisions, cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
+        await WriteAndCommitAsync(connection, decisions, cancellationToken);
         return batch.Select(t => outcomes[t.Id]).ToArray();
     }
 
@@ -95,6 +93,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         // A transaction the ledger records itself (an adjustment, or a message whose row is missing) takes
         // its source account's tenant; the API records its own with the client's tenant.
         await using var lockBatch = new NpgsqlBatch(connection);
+        lockBatch.BatchCommands.Add(Command("BEGIN"));
         lockBatch.BatchCommands.Add(Command(
             """
             INSERT INTO transactions (id, tenant_id, type, amount, currency, source_account_id, destination_account_id, refund_of, description)
@@ -146,7 +145,7 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         var refundTargets = new Dictionary<Guid, RefundTarget>();
         await using (var reader = await lockBatch.ExecuteReaderAsync(cancellationToken))
         {
-            // The INSERT returns no rows: the first result set is the locked transactions.
+            // BEGIN and the INSERT return no rows: the first result set is the locked transactions.
             while (await reader.ReadAsync(cancellationToken))
             {
                 var row = ReadTransaction(reader);
@@ -184,40 +183,44 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
         return (recorded, accounts, tenants, refundTargets);
     }
 
-    private static async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<PostingDecision> decisions, CancellationToken cancellationToken)
+    private static async Task WriteAndCommitAsync(NpgsqlConnection connection, List<PostingDecision> decisions, CancellationToken cancellationToken)
     {
         var entries = decisions.Where(d => d.Posted).SelectMany(d => new[] { d.Debit!, d.Credit! }).ToArray();
 
         await using var writeBatch = new NpgsqlBatch(connection);
         // Status first: the entries' trigger accepts legs of POSTED transactions only.
-        writeBatch.BatchCommands.Add(Command(
-            """
-            UPDATE transactions t
-               SET status = v.status, failure_code = v.code, failure_reason = v.reason,
-                   posted_at = CASE WHEN v.status = 'POSTED' THEN now() END,
-                   failed_at = CASE WHEN v.status = 'FAILED' THEN now() END
-              FROM unnest(@ids, @statuses, @codes, @reasons) AS v(id, status, code, reason)
-             WHERE t.id = v.id
-            """,
-            new NpgsqlParameter<Guid[]>("ids", decisions.Select(d => d.TransactionId).ToArray()),
-            new NpgsqlParameter<string[]>("statuses", decisions.Select(d => d.Posted ? "POSTED" : "FAILED").ToArray()),
-            new NpgsqlParameter<string?[]>("codes", decisions.Select(d => d.FailureCode).ToArray()),
-            new NpgsqlParameter<string?[]>("reasons", decisions.Select(d => d.FailureReason).ToArray())));
-        if (entries.Length > 0)
+        if (decisions.Count > 0)
         {
             writeBatch.BatchCommands.Add(Command(
                 """
-                INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
-                SELECT * FROM unnest(@transactions, @accounts, @amounts, @currencies, @balances, @sequences)
+                UPDATE transactions t
+                   SET status = v.status, failure_code = v.code, failure_reason = v.reason,
+                       posted_at = CASE WHEN v.status = 'POSTED' THEN now() END,
+                       failed_at = CASE WHEN v.status = 'FAILED' THEN now() END
+                  FROM unnest(@ids, @statuses, @codes, @reasons) AS v(id, status, code, reason)
+                 WHERE t.id = v.id
                 """,
-                new NpgsqlParameter<Guid[]>("transactions", entries.Select(e => e.TransactionId).ToArray()),
-                new NpgsqlParameter<string[]>("accounts", entries.Select(e => e.AccountId).ToArray()),
-                new NpgsqlParameter<long[]>("amounts", entries.Select(e => e.Amount).ToArray()),
-                new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
-                new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
-                new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
+                new NpgsqlParameter<Guid[]>("ids", decisions.Select(d => d.TransactionId).ToArray()),
+                new NpgsqlParameter<string[]>("statuses", decisions.Select(d => d.Posted ? "POSTED" : "FAILED").ToArray()),
+                new NpgsqlParameter<string?[]>("codes", decisions.Select(d => d.FailureCode).ToArray()),
+                new NpgsqlParameter<string?[]>("reasons", decisions.Select(d => d.FailureReason).ToArray())));
+            if (entries.Length > 0)
+            {
+                writeBatch.BatchCommands.Add(Command(
+                    """
+                    INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+                    SELECT * FROM unnest(@transactions, @accounts, @amounts, @currencies, @balances, @sequences)
+                    """,
+                    new NpgsqlParameter<Guid[]>("transactions", entries.Select(e => e.TransactionId).ToArray()),
+                    new NpgsqlParameter<string[]>("accounts", entries.Select(e => e.AccountId).ToArray()),
+                    new NpgsqlParameter<long[]>("amounts", entries.Select(e => e.Amount).ToArray()),
+                    new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
+                    new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
+                    new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
+            }
         }
 
+        writeBatch.BatchCommands.Add(Command("COMMIT"));
         await writeBatch.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -168,6 +168,7 @@ public sealed class SqsPollerTests(WorkerFixture worker) : IClassFixture<WorkerF
 
         await SendRawAsync(queues, "b01", "B");
         var batchOfB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batchOfA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var inFlight = new HashSet<string>();
         var overlaps = new List<string>();
         var handed = new List<(string Group, string Body)>();
@@ -180,16 +181,24 @@ public sealed class SqsPollerTests(WorkerFixture worker) : IClassFixture<WorkerF
             lock (lockObject)
             {
                 overlaps.AddRange(groups.Where(g => !inFlight.Add(g)));
-                bWhileA |= groups.Contains("B") && inFlight.Contains("A");
                 handed.AddRange(records.Select(r => (r.Attributes["MessageGroupId"], r.Body)));
             }
 
             if (groups.Contains("B"))
             {
+                // B's batch may be handed over a moment before A's first: it waits for A's to begin (with one
+                // batch at a time that never happens, and the check below fails).
+                await Task.WhenAny(batchOfA.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+                lock (lockObject)
+                {
+                    bWhileA |= inFlight.Contains("A");
+                }
+
                 batchOfB.TrySetResult();
             }
             else
             {
+                batchOfA.TrySetResult();
                 // The first batch (a01..a10) waits for B's: with one batch at a time it never comes.
                 await batchOfB.Task.WaitAsync(TimeSpan.FromSeconds(30));
             }
