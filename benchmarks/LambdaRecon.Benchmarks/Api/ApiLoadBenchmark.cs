@@ -10,9 +10,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace LambdaRecon.Benchmarks.Api;
 
 /// <summary>
-/// POST /api/v1/transactions from N concurrent clients with distinct idempotency keys, against the
-/// API on Kestrel with the real PostgreSQL, Redis and SQS emulator: accepted per second and latency.
-/// The server and the load share this machine's cores, as they would in any single-box test.
+/// POST /api/v1/transactions from N concurrent connections with distinct idempotency keys, against the
+/// API on Kestrel with the real PostgreSQL, Redis and SQS emulator: accepted per second and latency. The
+/// load comes from wrk, a separate process (<see cref="WrkLoad"/>); it shares this machine's two cores
+/// with the server, PostgreSQL, Redis and the emulator, as any single-box test does.
 /// </summary>
 public static class ApiLoadBenchmark
 {
@@ -20,41 +21,77 @@ public static class ApiLoadBenchmark
     {
         var options = new Options(args);
         var clients = options.Number("clients", 16);
-        var requests = options.Number("requests", 20_000);
+        var seconds = options.Number("seconds", 20);
         var port = options.Number("port", 3099);
+        // The API logs each request to stdout, as on Lambda: here that goes to stderr, and the report to stdout.
+        var report = Console.Out;
+        Console.SetOut(Console.Error);
 
         await using var app = await StartAsync(port);
-        using var http = await ClientAsync(app, port, clients);
+        var (http, apiKey) = await ClientAsync(app, port, clients);
+        using var client = http;
         var run = "l" + Guid.NewGuid().ToString("N")[..8];
         var (sources, destinations) = await OpenAccountsAsync(http, run);
 
         // Warm-up: JIT, connection pools, prepared plans.
-        var (_, _, warmFailures) = await LoadAsync(http, run + "-warm", sources, destinations, clients, Math.Min(1_000, requests / 10));
-        var (elapsed, latencies, failures) = await LoadAsync(http, run, sources, destinations, clients, requests);
-        var recorded = await RecordedAsync(app, run);
+        var warm = await WrkLoad.RunAsync(port, apiKey, run + "w", sources, destinations, clients, 3);
+        var resources = app.Services.GetRequiredService<LambdaRecon.Infrastructure.EngineResources>();
+        var hotBefore = await HotUpdatesAsync(resources);
+        var result = await WrkLoad.RunAsync(port, apiKey, run, sources, destinations, clients, seconds);
+        var recorded = await RecordedAsync(resources, run);
+        var hotAfter = await HotUpdatesAsync(resources);
 
-        Console.WriteLine($"| clients | requests | accepted/s | p50 ms | p95 ms | p99 ms | not 202 | recorded |");
-        Console.WriteLine($"|---:|---:|---:|---:|---:|---:|---:|---:|");
-        Console.WriteLine(
-            $"| {clients} | {requests} | {(requests - failures) * Stopwatch.Frequency / Math.Max(1, elapsed):N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 95)} | {Percentiles.Ms(latencies, 99)} | {failures} | {recorded} |");
-        await app.StopAsync();
-        // A 202 is a promise: each accepted request must be exactly one recorded transaction.
-        if (warmFailures + failures > 0 || recorded != requests)
+        report.WriteLine("| connections | seconds | requests | accepted/s | p50 ms | p90 ms | p99 ms | not 2xx | recorded |");
+        report.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        report.WriteLine(
+            $"| {clients} | {result.Seconds:0.0} | {result.Requests} | {result.PerSecond:N0} | {result.P50Ms:0.00} | {result.P90Ms:0.00} | {result.P99Ms:0.00} | {result.Not2xx} | {recorded} |");
+        foreach (var table in hotAfter.Keys)
         {
-            Console.Error.WriteLine($"wrong answer: {warmFailures} warm-up and {failures} timed requests were not 202; {recorded} of {requests} transactions recorded");
+            var updates = hotAfter[table].Updates - hotBefore[table].Updates;
+            var hot = hotAfter[table].Hot - hotBefore[table].Hot;
+            report.WriteLine($"{table}: {updates} updates, {hot} of them HOT ({(updates == 0 ? 0 : hot * 100 / updates)} %)");
+        }
+
+        await app.StopAsync();
+        // A 202 is a promise: each accepted request is exactly one recorded transaction. wrk stops with up to
+        // one request per connection unanswered, which the server may still have recorded.
+        if (warm.Not2xx + result.Not2xx > 0 || result.SocketErrors != "none" || recorded < result.Requests || recorded > result.Requests + clients)
+        {
+            Console.Error.WriteLine(
+                $"wrong answer: {warm.Not2xx} warm-up and {result.Not2xx} timed requests were not 2xx, socket errors: {result.SocketErrors}; {recorded} transactions recorded for {result.Requests} answered");
             return 1;
         }
 
         return 0;
     }
 
-    /// <summary>Transactions recorded for the timed run's keys "{run}-{i}" (not the warm-up's "{run}-warm-{i}").</summary>
-    private static async Task<long> RecordedAsync(WebApplication app, string run)
+    /// <summary>Transactions recorded for the timed run's keys "{run}-{thread}-{n}" (not the warm-up's "{run}w-…").</summary>
+    private static async Task<long> RecordedAsync(LambdaRecon.Infrastructure.EngineResources resources, string run)
     {
-        await using var count = app.Services.GetRequiredService<LambdaRecon.Infrastructure.EngineResources>().DataSource.CreateCommand(
-            "SELECT count(*) FROM transactions WHERE idempotency_key ~ @pattern");
-        count.Parameters.AddWithValue("pattern", $"^{run}-[0-9]+$");
+        await using var count = resources.DataSource.CreateCommand("SELECT count(*) FROM transactions WHERE idempotency_key ~ @pattern");
+        count.Parameters.AddWithValue("pattern", $"^{run}-[0-9]+-[0-9]+$");
         return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Row updates and HOT ones so far, per table of the accept path (PostgreSQL's own counters).</summary>
+    private static async Task<Dictionary<string, (long Updates, long Hot)>> HotUpdatesAsync(LambdaRecon.Infrastructure.EngineResources resources)
+    {
+        // The statistics collector reports with a delay; asking for a fresh snapshot first.
+        await using var command = resources.DataSource.CreateCommand(
+            """
+            SELECT pg_stat_force_next_flush();
+            SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname IN ('transactions', 'idempotency_keys') ORDER BY relname
+            """);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var counts = new Dictionary<string, (long, long)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.NextResultAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        return counts;
     }
 
     /// <summary>The API on Kestrel at the port, with the real services the environment names.</summary>
@@ -66,14 +103,14 @@ public static class ApiLoadBenchmark
         return app;
     }
 
-    /// <summary>An HTTP client with a new key holding every scope.</summary>
-    internal static async Task<HttpClient> ClientAsync(WebApplication app, int port, int clients)
+    /// <summary>An HTTP client with a new key holding every scope, and the key.</summary>
+    internal static async Task<(HttpClient Http, string ApiKey)> ClientAsync(WebApplication app, int port, int clients)
     {
         var key = ApiKeyStore.NewKey();
         await app.Services.GetRequiredService<ApiKeyStore>().RegisterAsync(key, "bench-" + Guid.NewGuid().ToString("N"), ApiScopes.All, CancellationToken.None);
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        return http;
+        return (http, key);
     }
 
     /// <summary>16 funding sources without a limit and 64 destinations, so every transfer can post.</summary>
@@ -90,36 +127,5 @@ public static class ApiLoadBenchmark
         }
 
         return (sources, destinations);
-    }
-
-    /// <summary>POSTs <paramref name="requests"/> transfers with keys "{run}-{i}" from <paramref name="clients"/> loops.</summary>
-    internal static async Task<(long ElapsedTicks, List<long> LatenciesMicroseconds, int Failures)> LoadAsync(
-        HttpClient http, string run, string[] sources, string[] destinations, int clients, int requests)
-    {
-        var latencies = new List<long>(requests);
-        var failures = 0;
-        var next = -1;
-        var total = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < requests)
-            {
-                var body = $$"""{"transaction":{"source_account_id":"{{sources[i % sources.Length]}}","destination_account_id":"{{destinations[i % destinations.Length]}}","amount":"{{1 + (i % 500)}}.25"},"idempotencyKey":"{{run}}-{{i}}"}""";
-                var watch = Stopwatch.StartNew();
-                using var response = await http.PostAsync("/api/v1/transactions", new StringContent(body, Encoding.UTF8, "application/json"));
-                var micros = watch.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
-                if (response.StatusCode != HttpStatusCode.Accepted)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-
-                lock (latencies)
-                {
-                    latencies.Add(micros);
-                }
-            }
-        })));
-        return (total.ElapsedTicks, latencies, failures);
     }
 }
