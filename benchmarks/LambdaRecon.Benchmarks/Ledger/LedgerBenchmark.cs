@@ -65,7 +65,7 @@ public static class LedgerBenchmark
                 var from = hot && random.Next(2) == 0 ? 0 : random.Next(1, ids.Length);
                 var to = random.Next(1, ids.Length);
                 to = to == from ? (to % (ids.Length - 1)) + 1 : to;
-                batch[i] = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]);
+                batch[i] = new TransactionRecord(TransactionRecord.NewId(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]);
             }
 
             batches.Add(batch);

@@ -70,7 +70,7 @@ public static class WorkerBenchmark
         {
             var from = random.Next(ids.Length);
             var to = (from + 1 + random.Next(ids.Length - 1)) % ids.Length;
-            transfers.Add(new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]));
+            transfers.Add(new TransactionRecord(TransactionRecord.NewId(), TransactionType.Transfer, random.Next(1, 10_000), "USD", ids[from], ids[to]));
         }
 
         await LambdaRecon.Benchmarks.Ledger.LedgerBenchmark.RecordAcceptedAsync(dataSource, transfers);

@@ -159,7 +159,7 @@ public static class TransactionsApi
             return amountError;
         }
 
-        var record = new TransactionRecord(Guid.NewGuid(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
+        var record = new TransactionRecord(TransactionRecord.NewId(), TransactionType.Transfer, amount, resolved.Code, source!, destination!, null, description);
         return AcceptHttp.ToHttp(await acceptance.AcceptNewAsync(request, record, metadataJson, cancellationToken), http, key!);
     }
 
@@ -244,7 +244,7 @@ public static class TransactionsApi
         }
 
         var refund = new TransactionRecord(
-            Guid.NewGuid(), TransactionType.Refund, amount, currency.Code,
+            TransactionRecord.NewId(), TransactionType.Refund, amount, currency.Code,
             original.Record.DestinationAccountId, original.Record.SourceAccountId, id, reason);
         return AcceptHttp.ToHttp(await acceptance.AcceptNewAsync(request, refund, AcceptHttp.Canonical(null), cancellationToken), http, key!);
     }

@@ -23,7 +23,15 @@ public sealed record TransactionRecord(
     string SourceAccountId,
     string DestinationAccountId,
     Guid? RefundOf = null,
-    string? Description = null);
+    string? Description = null)
+{
+    /// <summary>
+    /// A new transaction's id: a UUIDv7, whose leading bits are the time, so the ids of a busy minute are
+    /// neighbours in the primary key and its inserts touch a few pages at the index's end instead of a
+    /// random page each (a random UUID's index outgrows memory and reads one page per insert).
+    /// </summary>
+    public static Guid NewId() => Guid.CreateVersion7();
+}
 
 /// <summary>
 /// An account as the posting rules see it inside one batch: its balance and sequence move as the
