@@ -37,7 +37,9 @@ public static class ApiLoadBenchmark
         var warm = await WrkLoad.RunAsync(port, apiKey, run + "w", sources, destinations, clients, 3);
         var resources = app.Services.GetRequiredService<LambdaRecon.Infrastructure.EngineResources>();
         var hotBefore = await HotUpdatesAsync(resources);
+        var cpuBefore = CpuByProcess.Sample();
         var result = await WrkLoad.RunAsync(port, apiKey, run, sources, destinations, clients, seconds);
+        var cpuAfter = CpuByProcess.Sample();
         var recorded = await RecordedAsync(resources, run);
         var hotAfter = await HotUpdatesAsync(resources);
 
@@ -45,6 +47,7 @@ public static class ApiLoadBenchmark
         report.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         report.WriteLine(
             $"| {clients} | {result.Seconds:0.0} | {result.Requests} | {result.PerSecond:N0} | {result.P50Ms:0.00} | {result.P90Ms:0.00} | {result.P99Ms:0.00} | {result.Not2xx} | {recorded} |");
+        report.WriteLine(CpuByProcess.PerUnit(cpuBefore, cpuAfter, result.Requests, "accepted request"));
         foreach (var table in hotAfter.Keys)
         {
             var updates = hotAfter[table].Updates - hotBefore[table].Updates;

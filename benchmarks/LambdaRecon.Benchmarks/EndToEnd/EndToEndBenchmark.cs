@@ -40,6 +40,7 @@ public static class EndToEndBenchmark
         using var client = http;
         var run = "e" + Guid.NewGuid().ToString("N")[..8];
         var (sources, destinations) = await ApiLoadBenchmark.OpenAccountsAsync(http, run);
+        var cpuBefore = CpuByProcess.Sample();
         var total = Stopwatch.StartNew();
         // The load from wrk, a separate process, for the given seconds; every answered 202 is then waited for.
         var load = await WrkLoad.RunAsync(port, apiKey, run, sources, destinations, clients, seconds);
@@ -61,6 +62,7 @@ public static class EndToEndBenchmark
         }
 
         var elapsed = total.Elapsed;
+        var cpuAfter = CpuByProcess.Sample();
         await stop.CancelAsync();
         await polling.ContinueWith(_ => { }, TaskScheduler.Default);
 
@@ -77,6 +79,7 @@ public static class EndToEndBenchmark
         report.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         report.WriteLine(
             $"| {clients} | {concurrency} | {load.PerSecond:N0} | {load.P99Ms:0.00} | {load.Not2xx} | {recorded} | {posted} | {failed} | {recorded - posted - failed} | {elapsed.TotalSeconds:N1} | {(long)(posted / elapsed.TotalSeconds):N0} | {(reader.IsDBNull(0) ? "-" : reader.GetInt64(0))} | {(reader.IsDBNull(1) ? "-" : reader.GetInt64(1))} |");
+        report.WriteLine(CpuByProcess.PerUnit(cpuBefore, cpuAfter, posted, "transfer accepted and posted"));
         if (failed > 0)
         {
             Console.Error.WriteLine($"wrong answer: {failed} transfers FAILED that should have posted ({await FailureCodesAsync(resources, run)})");

@@ -23,7 +23,8 @@ public static class LedgerBenchmark
         var connectionString = Environment.GetEnvironmentVariable("DATABASE_URL")
             ?? throw new InvalidOperationException("DATABASE_URL is not set: run through ./bench.sh ledger");
 
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        // Built as the engine builds it (prepared statements on), so the store costs what it costs in the worker.
+        await using var dataSource = LambdaRecon.Infrastructure.EngineResources.DataSourceBuilder(connectionString).Build();
         var store = new LedgerStore(dataSource);
         var run = "b" + Guid.NewGuid().ToString("N")[..8];
         var ids = Enumerable.Range(0, accountCount).Select(i => $"{run}-{i}").ToArray();
@@ -35,22 +36,28 @@ public static class LedgerBenchmark
             await create.ExecuteNonQueryAsync();
         }
 
-        Console.WriteLine($"| batch | accounts | transfers | transfers/s | p50 batch ms | p99 batch ms |");
-        Console.WriteLine($"|---:|---|---:|---:|---:|---:|");
+        Console.WriteLine($"| batch | accounts | transfers | transfers/s | p50 batch ms | p99 batch ms | PostgreSQL CPU ms per transfer |");
+        Console.WriteLine($"|---:|---|---:|---:|---:|---:|---:|");
         foreach (var batchSize in BatchSizes.Where(size => only == 0 || size == only))
         {
             foreach (var hot in new[] { false, true })
             {
                 // Batch size 1 is one commit per transfer: a tenth of the transfers tells the same story.
                 var count = batchSize == 1 ? transfers / 10 : transfers;
+                var cpuBefore = CpuByProcess.Sample();
                 var (perSecond, latencies) = await PostAsync(dataSource, store, ids, count, batchSize, hot, concurrency);
+                var cpuAfter = CpuByProcess.Sample();
                 Console.WriteLine(
-                    $"| {batchSize} | {(hot ? "hot (50% on one)" : "uniform")} | {count} | {perSecond:N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 99)} |");
+                    $"| {batchSize} | {(hot ? "hot (50% on one)" : "uniform")} | {count} | {perSecond:N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 99)} | {PostgresMs(cpuBefore, cpuAfter, count)} |");
             }
         }
 
         return 0;
     }
+
+    /// <summary>PostgreSQL's CPU (postmaster and backends) per transfer between two samples: its cost, whatever else runs.</summary>
+    internal static string PostgresMs(Dictionary<string, TimeSpan> before, Dictionary<string, TimeSpan> after, long transfers) =>
+        ((decimal)(after.GetValueOrDefault("PostgreSQL") - before.GetValueOrDefault("PostgreSQL")).TotalMilliseconds / Math.Max(1, transfers)).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<(long PerSecond, List<long> LatenciesMicroseconds)> PostAsync(
         NpgsqlDataSource dataSource, LedgerStore store, string[] ids, int count, int batchSize, bool hot, int concurrency)

@@ -28,7 +28,8 @@ public static class WorkerBenchmark
         var connectionString = Environment.GetEnvironmentVariable("DATABASE_URL")
             ?? throw new InvalidOperationException("DATABASE_URL is not set: run through ./bench.sh worker");
 
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        // Built as the engine builds it (prepared statements on), as the worker function does.
+        await using var dataSource = LambdaRecon.Infrastructure.EngineResources.DataSourceBuilder(connectionString).Build();
         // No logger: the handler's one Information line per batch would measure the console, not the worker.
         var handler = new SqsBatchHandler(new LedgerStore(dataSource), new EmbeddedMetrics("LedgerWorkerFunction", "benchmark", () => TextWriter.Null), NullLogger<SqsBatchHandler>.Instance);
         var run = "w" + Guid.NewGuid().ToString("N")[..8];
@@ -45,18 +46,20 @@ public static class WorkerBenchmark
         // JIT, connection pool and plan caches warmed before anything is timed.
         await InvokeAllAsync(handler, (await PrepareAsync(dataSource, ids, 50, random)).Events, concurrency: 2);
 
-        Console.WriteLine("| concurrent invocations | batches of 10 | transfers | transfers/s | p50 invocation ms | p99 invocation ms |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| concurrent invocations | batches of 10 | transfers | transfers/s | p50 invocation ms | p99 invocation ms | PostgreSQL CPU ms per transfer | handler CPU ms per transfer |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var concurrency in new[] { 1, 2, 4 })
         {
             var (events, transactionIds) = await PrepareAsync(dataSource, ids, batches, random);
+            var cpuBefore = CpuByProcess.Sample();
             var total = Stopwatch.StartNew();
             var latencies = await InvokeAllAsync(handler, events, concurrency);
+            var cpuAfter = CpuByProcess.Sample();
             var transfers = batches * BatchSize;
             var perSecond = transfers * Stopwatch.Frequency / Math.Max(1, total.ElapsedTicks);
             await AssertAllPostedAsync(dataSource, transactionIds);
             Console.WriteLine(
-                $"| {concurrency} | {batches} | {transfers} | {perSecond:N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 99)} |");
+                $"| {concurrency} | {batches} | {transfers} | {perSecond:N0} | {Percentiles.Ms(latencies, 50)} | {Percentiles.Ms(latencies, 99)} | {Ledger.LedgerBenchmark.PostgresMs(cpuBefore, cpuAfter, transfers)} | {((decimal)(cpuAfter["server (.NET)"] - cpuBefore["server (.NET)"]).TotalMilliseconds / transfers):0.000} |");
         }
 
         return 0;

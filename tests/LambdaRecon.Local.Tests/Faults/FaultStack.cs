@@ -146,7 +146,8 @@ internal sealed class FaultStack : IAsyncDisposable
         start.Environment["PORT"] = api.Port.ToString(CultureInfo.InvariantCulture);
         var process = Process.Start(start)!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 300; attempt++)
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
         {
             Assert.False(process.HasExited, $"LambdaRecon.Local {command} exited: see {_stateDir}/{name}.log");
             try
@@ -161,11 +162,15 @@ internal sealed class FaultStack : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // Listening, but its first answer (JIT, pools) took longer than one poll on a busy machine.
+            }
 
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"LambdaRecon.Local {command} did not answer on {api} within 30 s: see {_stateDir}/{name}.log");
+        throw new TimeoutException($"LambdaRecon.Local {command} did not answer on {api} within 60 s: see {_stateDir}/{name}.log");
     }
 
     private async Task ServicesAsync(string commands, params (string Name, string Value)[] extra)
