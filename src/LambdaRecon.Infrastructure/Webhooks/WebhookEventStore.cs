@@ -97,6 +97,10 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
         """
         e.id, e.provider, e.event_id, e.event_type, e.signed_at, e.received_at, e.body_sha256, length(e.body),
         coalesce(o.status, 'received'), o.detail::text, o.at, (SELECT count(*) FROM webhook_event_conflicts c WHERE c.event_id = e.id)
+        """;
+
+    private const string EventsWithStatus =
+        """
         FROM webhook_events e
         LEFT JOIN LATERAL (SELECT status, detail, at FROM webhook_event_outcomes WHERE event_id = e.id ORDER BY id DESC LIMIT 1) o ON true
         """;
@@ -106,7 +110,7 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             $"""
-            SELECT {EventColumns}
+            SELECT {EventColumns} {EventsWithStatus}
             WHERE e.tenant_id = @tenant
               AND (@provider::text IS NULL OR e.provider = @provider)
               AND (@type::text IS NULL OR e.event_type = @type)
@@ -140,7 +144,7 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
         string tenantId, Guid id, CancellationToken cancellationToken)
     {
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {EventColumns}, e.body WHERE e.tenant_id = @tenant AND e.id = @id")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {EventColumns}, e.body {EventsWithStatus} WHERE e.tenant_id = @tenant AND e.id = @id")
         {
             Parameters = { new NpgsqlParameter("tenant", tenantId), new NpgsqlParameter("id", id) },
         });
