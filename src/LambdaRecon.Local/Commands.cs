@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LambdaRecon.Api.Admin;
@@ -64,6 +65,7 @@ public static class Commands
             usage: start [--kestrel] | start-api [--kestrel]
                    | invoke <Function> [--event <file.json>|-] [--env-vars <env.json>]
                    | generate-event apigateway-http|sqs|schedule|cloudformation [options: see README]
+                   | generate-event stripe <type> [--amount <minor units>] [--currency usd] [--metadata key=value]... [--secret <whsec_…>] [--url <url>]
                    | import-statement --file <path> [--account <id>] [--format auto|csv|camt053|mt940|mt942|bai2] [--mapping <name> | --mapping-file <mapping.json>] [--tenant <id>]
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
@@ -258,9 +260,48 @@ public static class Commands
                     Option(args, "--request-type") ?? "Create",
                     Option(args, "--response-url") ?? "http://127.0.0.1:8555/cloudformation-response"));
                 return 0;
+            case "stripe":
+                return GenerateStripeEvent(args);
             default:
-                return Usage("generate-event needs apigateway-http, sqs, schedule or cloudformation");
+                return Usage("generate-event needs apigateway-http, sqs, schedule, cloudformation or stripe");
         }
+    }
+
+    /// <summary>A signed Stripe event as a curl command; the secret is --secret or STRIPE_WEBHOOK_SECRET's first.</summary>
+    private static int GenerateStripeEvent(string[] args)
+    {
+        if (args.Length < 2 || !StripeEvents.Types.Contains(args[1]))
+        {
+            return Usage($"generate-event stripe needs a type: {string.Join(", ", StripeEvents.Types)}");
+        }
+
+        var amount = Option(args, "--amount") ?? "2000";
+        if (!long.TryParse(amount, NumberStyles.None, CultureInfo.InvariantCulture, out var minor) || minor <= 0)
+        {
+            return Usage($"--amount '{amount}' is not a whole number of minor units (2000 is 20.00 USD)");
+        }
+
+        var metadata = new Dictionary<string, string>();
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--metadata")
+            {
+                var (key, value) = args[i + 1].Split('=', 2) is [var k, var v] && k.Length > 0 ? (k, v) : throw new FormatException($"--metadata '{args[i + 1]}' is not key=value");
+                metadata[key] = value;
+            }
+        }
+
+        var secret = Option(args, "--secret") ?? Environment.GetEnvironmentVariable("STRIPE_WEBHOOK_SECRET");
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            return Usage("generate-event stripe signs with --secret, or with STRIPE_WEBHOOK_SECRET when that is set");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var body = StripeEvents.Json(StripeEvents.Event(args[1], minor, (Option(args, "--currency") ?? "usd").ToLowerInvariant(), metadata, now));
+        var url = Option(args, "--url") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("PORT") ?? "3000"}/api/v1/webhooks/stripe";
+        Console.WriteLine(StripeEvents.Curl(url, body, secret, now));
+        return 0;
     }
 
     private static async Task<int> RedriveAsync()

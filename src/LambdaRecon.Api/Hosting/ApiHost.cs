@@ -5,9 +5,11 @@ using LambdaRecon.Api.Health;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
+using LambdaRecon.Api.Webhooks;
 using LambdaRecon.Infrastructure.Configuration;
 using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Observability;
+using LambdaRecon.Infrastructure.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Trace;
 using Scalar.AspNetCore;
@@ -28,6 +30,8 @@ public static class ApiHost
 
         // Fail at start, naming every missing variable, rather than on the first request that needs it.
         app.Services.GetRequiredService<EngineSettings>().Require(Function.Requires);
+        // And naming what is wrong with LAMBDARECON_WEBHOOK_PROVIDERS.
+        app.Services.GetRequiredService<WebhookProviders>();
 
         app.MapApplication();
         return app;
@@ -65,5 +69,6 @@ public static class ApiHost
         app.MapStatementMappingsApi();
         app.MapKeysApi();
         app.MapTenantsApi();
+        app.MapWebhooksApi();
     }
 }

@@ -10,8 +10,10 @@ using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Tenants;
 using LambdaRecon.Infrastructure.Tracing;
 using LambdaRecon.Infrastructure.Transactions;
+using LambdaRecon.Infrastructure.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry.Trace;
@@ -50,6 +52,9 @@ public static class EngineServices
         services.AddSingleton<BreakResolution>();
         services.AddSingleton<SuggestionStore>();
         services.AddSingleton<ScheduledReconciliation>();
+        services.AddSingleton<WebhookEventStore>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new WebhookProviders(sp.GetRequiredService<IConfiguration>(), () => sp.GetRequiredService<EngineResources>().Ssm));
         if (WorkerHeartbeat.InProcess is { } heartbeat)
         {
             services.AddSingleton(heartbeat);

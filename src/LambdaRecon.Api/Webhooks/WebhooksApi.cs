@@ -1,0 +1,176 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.Problems;
+using LambdaRecon.Core.Webhooks;
+using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Webhooks;
+
+namespace LambdaRecon.Api.Webhooks;
+
+/// <summary>The answer to a stored delivery: <see cref="Status"/> is stored, duplicate (nothing changed) or conflict (kept aside, never applied).</summary>
+public sealed record WebhookAck(Guid Id, string Provider, string EventId, string EventType, string Status);
+
+public sealed record WebhookConflictView(Guid Id, DateTimeOffset? SignedAt, DateTimeOffset ReceivedAt, string BodySha256, int BodyBytes);
+
+public sealed record WebhookEventView(
+    Guid Id, string Provider, string EventId, string EventType, DateTimeOffset? SignedAt, DateTimeOffset ReceivedAt, string BodySha256, int BodyBytes,
+    string Status, JsonElement? Outcome, DateTimeOffset? OutcomeAt, long Conflicts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Payload = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<WebhookConflictView>? ConflictList = null);
+
+public sealed record WebhookEventListResponse(IReadOnlyList<WebhookEventView> Events, string? NextCursor);
+
+/// <summary>
+/// Payment provider webhooks: POST /api/v1/webhooks/{provider} takes a signed delivery with no API key
+/// (its signature is its authentication, its secret names its tenant), stores it as received and
+/// acknowledges it; GET /api/v1/webhooks/events reads what was stored. docs/webhooks.md.
+/// </summary>
+public static partial class WebhooksApi
+{
+    /// <summary>The largest delivery taken; Stripe's events are a few kilobytes.</summary>
+    public const int MaxBodyBytes = 256 * 1024;
+
+    public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks");
+        group.MapPost("/{provider}", ReceiveAsync).WithName("ReceiveWebhook");
+        group.MapGet("/events", ListAsync).WithName("ListWebhookEvents").RequireScope(ApiScopes.LedgerRead);
+        group.MapGet("/events/{id:guid}", GetAsync).WithName("GetWebhookEvent").RequireScope(ApiScopes.LedgerRead);
+        return app;
+    }
+
+    /// <summary>
+    /// Verifies the signature over the exact bytes received before anything reads them, then stores the
+    /// event and answers 200 at once; an unknown event type is stored and acknowledged like any other.
+    /// </summary>
+    public static async Task<IResult> ReceiveAsync(
+        string provider, HttpContext http, WebhookProviders providers, WebhookEventStore events, TimeProvider clock, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        if (providers.Find(provider) is not { } definition)
+        {
+            return Problem.NotFound("Webhook provider",
+                $"no webhook provider '{(provider.Length <= 32 ? provider : provider[..32] + "…")}' is configured (docs/webhooks.md)");
+        }
+
+        var (body, tooLarge) = await RequestBody.ReadAsync(http.Request, MaxBodyBytes, ": a webhook event", cancellationToken);
+        if (tooLarge is not null)
+        {
+            return tooLarge;
+        }
+
+        string? Header(string name) => http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
+        var secrets = await providers.SecretsAsync(definition, fresh: false, cancellationToken);
+        var check = WebhookSignature.Verify(definition, Header, body, secrets, clock.GetUtcNow());
+        if (!check.Verified)
+        {
+            // The secret may have been rotated since it was read: read it again (at most once a minute) before refusing.
+            secrets = await providers.SecretsAsync(definition, fresh: true, cancellationToken);
+            check = WebhookSignature.Verify(definition, Header, body, secrets, clock.GetUtcNow());
+        }
+
+        if (!check.Verified)
+        {
+            return Problem.Of(StatusCodes.Status400BadRequest, "webhook-signature", "The webhook signature is not valid", check.Refusal!,
+                definition.SignatureHeader);
+        }
+
+        string? eventId;
+        string? eventType;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            eventId = WebhookProvider.TextAt(document.RootElement, definition.EventIdPointer);
+            eventType = WebhookProvider.TextAt(document.RootElement, definition.EventTypePointer);
+        }
+        catch (JsonException e)
+        {
+            // Where, never what: the body is payment data.
+            return Problem.MalformedJson($"the event is not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})");
+        }
+
+        if (eventId is not { Length: > 0 and <= 255 } || eventType is not { Length: > 0 and <= 255 })
+        {
+            var missing = eventId is not { Length: > 0 and <= 255 } ? ("event id", definition.EventIdPointer) : ("event type", definition.EventTypePointer);
+            return Problem.Validation(missing.Item2, $"the event has no {missing.Item1} (a string of 1 to 255 characters) at {missing.Item2}");
+        }
+
+        var receipt = await events.StoreAsync(
+            new WebhookDelivery(check.Secret!.TenantId, definition.Name, eventId, eventType, check.SignedAt, body), cancellationToken);
+        var status = receipt.Intake.ToString().ToLowerInvariant();
+        var logger = loggers.CreateLogger("LambdaRecon.Api.Webhooks");
+        if (receipt.Intake == WebhookIntake.Conflict)
+        {
+            Log.Conflict(logger, definition.Name, eventId, receipt.Id);
+        }
+        else
+        {
+            Log.Received(logger, definition.Name, eventId, eventType, status, receipt.Id);
+        }
+
+        return TypedResults.Ok(new WebhookAck(receipt.Id, definition.Name, eventId, eventType, status));
+    }
+
+    /// <summary>The tenant's events, newest first; filters provider, type, status, since, until (received time); <c>limit</c> 1–500 (100).</summary>
+    public static async Task<IResult> ListAsync(
+        string? provider, string? type, string? status, DateTimeOffset? since, DateTimeOffset? until, int? limit, string? cursor, HttpContext http,
+        WebhookEventStore events, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > WebhookEventStore.MaxPageSize)
+        {
+            return Problem.Validation("limit", $"'limit' must be between 1 and {WebhookEventStore.MaxPageSize}");
+        }
+
+        if (cursor is not null && !Guid.TryParse(cursor, out _))
+        {
+            return Problem.Validation("cursor", "the cursor is the next_cursor of the previous page");
+        }
+
+        if (status is not null && !WebhookEventStore.Statuses.Contains(status))
+        {
+            return Problem.Validation("status", $"'status' is one of {string.Join(", ", WebhookEventStore.Statuses)}");
+        }
+
+        var size = limit ?? 100;
+        var page = await events.ListAsync(
+            http.Client().TenantId, new WebhookEventFilter(provider, type, status, since, until, cursor is null ? null : Guid.Parse(cursor)), size,
+            cancellationToken);
+        return TypedResults.Ok(new WebhookEventListResponse([.. page.Select(e => View(e))], page.Count == size ? page[^1].Id.ToString() : null));
+    }
+
+    /// <summary>One event: what was received (payload), its status and last outcome, and any conflicting deliveries.</summary>
+    public static async Task<IResult> GetAsync(Guid id, HttpContext http, WebhookEventStore events, CancellationToken cancellationToken)
+    {
+        if (await events.GetAsync(http.Client().TenantId, id, cancellationToken) is not { } found)
+        {
+            return Problem.NotFound("Webhook event", $"webhook event {id} does not exist");
+        }
+
+        using var payload = JsonDocument.Parse(found.Body);
+        return TypedResults.Ok(View(found.Event, payload.RootElement.Clone(),
+            [.. found.Conflicts.Select(c => new WebhookConflictView(c.Id, c.SignedAt, c.ReceivedAt, c.BodySha256, c.BodyBytes))]));
+    }
+
+    private static WebhookEventView View(StoredWebhookEvent e, JsonElement? payload = null, IReadOnlyList<WebhookConflictView>? conflicts = null)
+    {
+        JsonElement? outcome = null;
+        if (e.Outcome is { } text)
+        {
+            using var document = JsonDocument.Parse(text);
+            outcome = document.RootElement.Clone();
+        }
+
+        return new WebhookEventView(e.Id, e.Provider, e.EventId, e.EventType, e.SignedAt, e.ReceivedAt, e.BodySha256, e.BodyBytes, e.Status, outcome,
+            e.OutcomeAt, e.Conflicts, payload, conflicts);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Provider} {EventId} ({EventType}): {Intake} as {WebhookEventId}")]
+        public static partial void Received(ILogger logger, string provider, string eventId, string eventType, string intake, Guid webhookEventId);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Provider} {EventId} was delivered again with other bytes: kept as a conflict of {WebhookEventId}, not applied")]
+        public static partial void Conflict(ILogger logger, string provider, string eventId, Guid webhookEventId);
+    }
+}
