@@ -50,6 +50,7 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
     /// <returns>Null for an unknown run, another tenant's, and (unless <paramref name="withUnowned"/>) one without an account.</returns>
     public async Task<RunView?> RunAsync(string tenantId, bool withUnowned, Guid runId, CancellationToken cancellationToken)
     {
+        await RunStore.LapseAsync(dataSource, runId, cancellationToken);
         await using var command = dataSource.CreateCommand(
             $"""
             SELECT {RunColumns} FROM reconciliation_runs r

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using LambdaRecon.Api.Transactions;
+using LambdaRecon.Infrastructure.Reconciliation;
+
+namespace LambdaRecon.Api.Reconciliation;
+
+/// <summary>A break as clients see it: its amount (and any in its detail) as an exact decimal string and as minor units.</summary>
+public sealed record BreakResponse(
+    Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, string Amount, long AmountMinor, string Currency,
+    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId)
+{
+    public static BreakResponse From(BreakView b) => new(
+        b.BreakId, b.Kind, b.AccountId, b.TransactionId, b.LineId, MoneyFields.Text(b.Amount, b.Currency), b.Amount, b.Currency,
+        MoneyFields.WithDecimals(b.Detail, b.Currency), b.Status, b.ResolvedBy, b.ResolvedAt, b.ResolutionNote, b.AdjustmentTransactionId);
+}
+
+/// <summary>A ledger integrity difference: what the entries add up to (expected), what is recorded (actual), and actual − expected.</summary>
+public sealed record DifferenceResponse(
+    string Kind, string? AccountId, Guid? TransactionId, string Currency, string Expected, long ExpectedMinor, string Actual, long ActualMinor,
+    string Difference, long DifferenceMinor, long? FirstEntryId)
+{
+    public static DifferenceResponse From(Difference d) => Of(d.Kind, d.AccountId, d.TransactionId, d.Currency, d.Expected, d.Actual, d.Amount, d.FirstEntryId);
+
+    public static DifferenceResponse From(DifferenceView d) =>
+        Of(d.Kind, d.AccountId, d.TransactionId, d.Currency, d.Expected, d.Actual, d.Difference, d.FirstEntryId);
+
+    private static DifferenceResponse Of(string kind, string? account, Guid? transaction, string currency, long expected, long actual, long difference, long? entry) =>
+        new(kind, account, transaction, currency, MoneyFields.Text(expected, currency), expected, MoneyFields.Text(actual, currency), actual,
+            MoneyFields.Text(difference, currency), difference, entry);
+}
+
+public sealed record RunResponse(RunView Run, IReadOnlyList<BreakResponse> Breaks, string? NextCursor);
