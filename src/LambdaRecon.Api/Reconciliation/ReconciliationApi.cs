@@ -37,6 +37,10 @@ public static class ReconciliationApi
         api.MapGet("/accounts/{accountId}/reconciliation-difference", DifferenceAsync).WithName("ReconciliationDifference")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
         api.MapGet("/reconciliations/{runId:guid}", RunAsync).WithName("GetReconciliation").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/reconciliations/{runId:guid}/breaks", BreaksExport.BreaksAsync).WithName("ListBreaks")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/reconciliations/{runId:guid}/report", RunReport.ReportAsync).WithName("GetReconciliationReport")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
         api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun);
     }
 

@@ -7,11 +7,13 @@ namespace LambdaRecon.Api.Reconciliation;
 /// <summary>A break as clients see it: its amount (and any in its detail) as an exact decimal string and as minor units.</summary>
 public sealed record BreakResponse(
     Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, string Amount, long AmountMinor, string Currency,
-    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId)
+    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId,
+    Guid? StatementId, DateOnly? ItemDate)
 {
     public static BreakResponse From(BreakView b) => new(
         b.BreakId, b.Kind, b.AccountId, b.TransactionId, b.LineId, MoneyFields.Text(b.Amount, b.Currency), b.Amount, b.Currency,
-        MoneyFields.WithDecimals(b.Detail, b.Currency), b.Status, b.ResolvedBy, b.ResolvedAt, b.ResolutionNote, b.AdjustmentTransactionId);
+        MoneyFields.WithDecimals(b.Detail, b.Currency), b.Status, b.ResolvedBy, b.ResolvedAt, b.ResolutionNote, b.AdjustmentTransactionId,
+        b.StatementId, b.ItemDate);
 }
 
 /// <summary>A ledger integrity difference: what the entries add up to (expected), what is recorded (actual), and actual − expected.</summary>
