@@ -67,7 +67,7 @@ public static class BreaksExport
         b.BreakId.ToString(), b.Kind, b.Status, Text(b.AccountId), b.TransactionId?.ToString() ?? "", Text(b.LineId), b.StatementId?.ToString() ?? "",
         b.ItemDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
         MoneyFields.Text(b.Amount, b.Currency), b.Amount.ToString(CultureInfo.InvariantCulture), b.Currency,
-        Text(DetailText(b.Detail, "reference")), Text(DetailText(b.Detail, "counterparty")), Text(DetailText(b.Detail, "description")),
+        Text(DetailText(b.Detail, "reference")), Text(b.Counterparty), Text(DetailText(b.Detail, "description")),
         Text(b.ResolvedBy), b.ResolvedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "", Text(b.ResolutionNote), b.AdjustmentTransactionId?.ToString() ?? "");
 
     /// <summary>

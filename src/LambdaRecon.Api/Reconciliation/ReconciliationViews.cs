@@ -8,12 +8,12 @@ namespace LambdaRecon.Api.Reconciliation;
 public sealed record BreakResponse(
     Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, string Amount, long AmountMinor, string Currency,
     JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId,
-    Guid? StatementId, DateOnly? ItemDate)
+    Guid? StatementId, DateOnly? ItemDate, string? Counterparty)
 {
     public static BreakResponse From(BreakView b) => new(
         b.BreakId, b.Kind, b.AccountId, b.TransactionId, b.LineId, MoneyFields.Text(b.Amount, b.Currency), b.Amount, b.Currency,
         MoneyFields.WithDecimals(b.Detail, b.Currency), b.Status, b.ResolvedBy, b.ResolvedAt, b.ResolutionNote, b.AdjustmentTransactionId,
-        b.StatementId, b.ItemDate);
+        b.StatementId, b.ItemDate, b.Counterparty);
 }
 
 /// <summary>A ledger integrity difference: what the entries add up to (expected), what is recorded (actual), and actual − expected.</summary>

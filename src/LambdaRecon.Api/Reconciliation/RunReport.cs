@@ -33,6 +33,7 @@ public static class RunReport
         th,td{padding:6px 9px;border-bottom:1px solid #eceef2;text-align:left;vertical-align:top}
         th{background:#eef0f4;font-weight:600;font-size:13px}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+    td.date{white-space:nowrap}
         tbody tr:nth-child(even){background:#fafbfc}
         .filters{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 10px;align-items:end}
         .filters label{font-size:13px;color:#5b6475;display:flex;flex-direction:column;gap:3px}
@@ -181,9 +182,9 @@ public static class RunReport
                     : $"line {HtmlEncode(line)}");
             }
 
-            var who = string.Join(" · ", new[] { BreaksExport.DetailText(b.Detail, "counterparty"), BreaksExport.DetailText(b.Detail, "description") }.Where(s => !string.IsNullOrEmpty(s)));
+            var who = string.Join(" · ", new[] { b.Counterparty, BreaksExport.DetailText(b.Detail, "description") }.Where(s => !string.IsNullOrEmpty(s)));
             html.Append(CultureInfo.InvariantCulture,
-                $"""<tr id="break-{b.BreakId}" data-kind="{HtmlEncode(b.Kind)}" data-status="{HtmlEncode(b.Status)}"><td class="kind">{HtmlEncode(b.Kind)}</td><td{(b.Status == "open" ? " class=\"open\"" : "")}>{HtmlEncode(b.Status)}</td><td>{b.ItemDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td><td class="num">{HtmlEncode(MoneyFields.Text(b.Amount, b.Currency))} {HtmlEncode(b.Currency)}</td><td>{HtmlEncode(BreaksExport.DetailText(b.Detail, "reference") ?? "")}</td><td>{HtmlEncode(who)}</td><td>{item}</td></tr>""");
+                $"""<tr id="break-{b.BreakId}" data-kind="{HtmlEncode(b.Kind)}" data-status="{HtmlEncode(b.Status)}"><td class="kind">{HtmlEncode(b.Kind)}</td><td{(b.Status == "open" ? " class=\"open\"" : "")}>{HtmlEncode(b.Status)}</td><td class="date">{b.ItemDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}</td><td class="num">{HtmlEncode(MoneyFields.Text(b.Amount, b.Currency))} {HtmlEncode(b.Currency)}</td><td>{HtmlEncode(BreaksExport.DetailText(b.Detail, "reference") ?? "")}</td><td>{HtmlEncode(who)}</td><td>{item}</td></tr>""");
             html.Append('\n');
         }
 

@@ -13,9 +13,10 @@ public sealed record RunView(Guid RunId, string Kind, string? AccountId, DateTim
 
 /// <param name="StatementId">The statement of the break's line, if it has one.</param>
 /// <param name="ItemDate">The date of the item left over: the line's value date, else the posting's date (what ageing counts from).</param>
+/// <param name="Counterparty">The posting's other account, or the line's counterparty.</param>
 public sealed record BreakView(Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, long Amount, string Currency,
     JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId,
-    Guid? StatementId, DateOnly? ItemDate);
+    Guid? StatementId, DateOnly? ItemDate, string? Counterparty);
 
 /// <summary>What one matching rule settled in a run: matches, and the postings and statement lines in them (their total, signed).</summary>
 public sealed record RuleTotal(string Rule, int Matches, int Transactions, int Lines, long LinesAmount);
@@ -78,7 +79,7 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
             """
             SELECT b.id, b.kind, b.account_id, b.transaction_id, b.line_id, b.amount, b.currency, b.detail::text, b.status, b.resolved_by,
                    b.resolved_at, b.resolution_note, b.adjustment_transaction_id, r.statement_id,
-                   coalesce(r.value_date, (b.detail->>'date')::date)
+                   coalesce(r.value_date, (b.detail->>'date')::date), coalesce(b.detail->>'counterparty', r.counterparty)
               FROM reconciliation_breaks b
               LEFT JOIN external_records r ON r.account_id = b.account_id AND r.line_id = b.line_id
              WHERE b.run_id = @run AND (@after::uuid IS NULL OR b.id > @after)
@@ -99,7 +100,8 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
                 JsonDocument.Parse(reader.GetString(7)).RootElement.Clone(), reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
                 reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetGuid(12),
-                reader.IsDBNull(13) ? null : reader.GetGuid(13), reader.IsDBNull(14) ? null : reader.GetFieldValue<DateOnly>(14)));
+                reader.IsDBNull(13) ? null : reader.GetGuid(13), reader.IsDBNull(14) ? null : reader.GetFieldValue<DateOnly>(14),
+                reader.IsDBNull(15) ? null : reader.GetString(15)));
         }
 
         return breaks;
