@@ -33,7 +33,7 @@ public static class RunReport
         th,td{padding:6px 9px;border-bottom:1px solid #eceef2;text-align:left;vertical-align:top}
         th{background:#eef0f4;font-weight:600;font-size:13px}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-    td.date{white-space:nowrap}
+        td.date{white-space:nowrap}
         tbody tr:nth-child(even){background:#fafbfc}
         .filters{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 10px;align-items:end}
         .filters label{font-size:13px;color:#5b6475;display:flex;flex-direction:column;gap:3px}
