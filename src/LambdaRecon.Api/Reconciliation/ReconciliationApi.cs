@@ -160,14 +160,14 @@ public static class ReconciliationApi
         if (dryRun)
         {
             var preview = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun: true, "on_demand", client.ClientId, cancellationToken);
-            return TypedResults.Ok(Result(accountId, true, preview, account.Currency));
+            return TypedResults.Ok(ReconcileResult.Of(accountId, true, preview, account.Currency));
         }
 
         // The run belongs to the process, not to this request: it goes on after a 202, until it ends or the host stops.
         var (runId, work) = await service.StartAsync(accountId, from, to, statementIds, options, client.ClientId, lifetime.ApplicationStopping);
         if (await Task.WhenAny(work, Task.Delay(ReconcileWait(configuration), cancellationToken)) == work)
         {
-            return TypedResults.Ok(Result(accountId, false, await work, account.Currency));
+            return TypedResults.Ok(ReconcileResult.Of(accountId, false, await work, account.Currency));
         }
 
         // A failure from here on is the run's to record (state failed, its reason, its span), as for a scheduled run.
@@ -184,40 +184,6 @@ public static class ReconciliationApi
             System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && double.IsFinite(seconds)
             ? TimeSpan.FromSeconds(Math.Min(seconds, 900))
             : TimeSpan.FromSeconds(2);
-
-    private static ReconcileResponse Result(string accountId, bool dryRun, AccountRun run, string currency)
-    {
-        var summary = run.Summary;
-        return new ReconcileResponse(summary.RunId, accountId, dryRun, summary.Matched, summary.UnmatchedInternal,
-            summary.UnmatchedExternal, summary.AmountMismatches, summary.Differences,
-            new
-            {
-                pairs = run.Matches.Pairs.Select(p => new { transaction_id = p.Internal.Id, line_id = p.External.LineId, rule = p.Rule.ToString(), p.Confidence }),
-                groups = run.Matches.Groups.Select(g => new
-                {
-                    transaction_ids = g.Internal.Select(i => i.Id),
-                    line_ids = g.External.Select(e => e.LineId),
-                    rule = g.Rule.ToString(),
-                    fee = g.Fee.ToDecimalString(),
-                    fee_minor = g.Fee.Minor,
-                    g.Confidence,
-                }),
-                amount_mismatches = run.Matches.Mismatches.Select(m => new
-                {
-                    transaction_id = m.Internal.Id,
-                    line_id = m.External.LineId,
-                    ledger_amount = m.Internal.Amount.ToDecimalString(),
-                    ledger_amount_minor = m.Internal.Amount.Minor,
-                    statement_amount = m.External.Amount.ToDecimalString(),
-                    statement_amount_minor = m.External.Amount.Minor,
-                }),
-                unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),
-                unmatched_external = run.Matches.UnmatchedExternal.Select(e => e.LineId),
-                suggestions = run.Matches.Suggestions.Select(s => s.Candidates.Select(c =>
-                    MoneyFields.WithDecimals(JsonSerializer.SerializeToElement(SuggestionStore.Describe(c)), currency))),
-                differences = run.Differences.Select(DifferenceResponse.From),
-            }, summary.Suggestions);
-    }
 
     public static async Task<IResult> HistoryAsync(
         string accountId, int? limit, HttpContext http, AccountStore accounts, ReconciliationReader reader, CancellationToken cancellationToken)

@@ -32,3 +32,41 @@ public sealed record DifferenceResponse(
 }
 
 public sealed record RunResponse(RunView Run, IReadOnlyList<BreakResponse> Breaks, string? NextCursor);
+
+/// <summary>The answer of a finished reconcile: its counts, and what it matched and left, every amount both ways.</summary>
+public static class ReconcileResult
+{
+    public static ReconcileResponse Of(string accountId, bool dryRun, AccountRun run, string currency)
+    {
+        var summary = run.Summary;
+        return new ReconcileResponse(summary.RunId, accountId, dryRun, summary.Matched, summary.UnmatchedInternal,
+            summary.UnmatchedExternal, summary.AmountMismatches, summary.Differences,
+            new
+            {
+                pairs = run.Matches.Pairs.Select(p => new { transaction_id = p.Internal.Id, line_id = p.External.LineId, rule = p.Rule.ToString(), p.Confidence }),
+                groups = run.Matches.Groups.Select(g => new
+                {
+                    transaction_ids = g.Internal.Select(i => i.Id),
+                    line_ids = g.External.Select(e => e.LineId),
+                    rule = g.Rule.ToString(),
+                    fee = g.Fee.ToDecimalString(),
+                    fee_minor = g.Fee.Minor,
+                    g.Confidence,
+                }),
+                amount_mismatches = run.Matches.Mismatches.Select(m => new
+                {
+                    transaction_id = m.Internal.Id,
+                    line_id = m.External.LineId,
+                    ledger_amount = m.Internal.Amount.ToDecimalString(),
+                    ledger_amount_minor = m.Internal.Amount.Minor,
+                    statement_amount = m.External.Amount.ToDecimalString(),
+                    statement_amount_minor = m.External.Amount.Minor,
+                }),
+                unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),
+                unmatched_external = run.Matches.UnmatchedExternal.Select(e => e.LineId),
+                suggestions = run.Matches.Suggestions.Select(s => s.Candidates.Select(c =>
+                    MoneyFields.WithDecimals(JsonSerializer.SerializeToElement(SuggestionStore.Describe(c)), currency))),
+                differences = run.Differences.Select(DifferenceResponse.From),
+            }, summary.Suggestions);
+    }
+}
