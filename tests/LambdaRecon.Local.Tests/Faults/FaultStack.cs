@@ -157,9 +157,9 @@ internal sealed class FaultStack : IAsyncDisposable
                     return process;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening yet, or too busy starting to answer within the probe's 2 s (a loaded machine).
             }
 
             await Task.Delay(100);
