@@ -26,6 +26,8 @@ ensure_prerequisites() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || missing+=(redis-server)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
+  # The report page is tested in a real browser: only the test profile needs it.
+  [ "$PROFILE" = run ] || [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     if is_root; then
       log "installing ${missing[*]} with apt-get"

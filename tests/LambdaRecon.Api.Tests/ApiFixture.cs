@@ -68,6 +68,8 @@ public sealed class ApiFixture : IAsyncLifetime
             web.UseSetting("DLQ_URL", Queues.DlqUrl);
             web.UseSetting("LAMBDARECON_ALLOW_DEMO_TOKEN", "true");
             web.UseSetting("REDIS_URL", $"{RedisUrl()}/{RedisDatabase}");
+            // A reconcile answers with its result however slow the machine is; RunJobTests set 0 to see the 202.
+            web.UseSetting("LAMBDARECON_RECONCILE_WAIT_SECONDS", "600");
             foreach (var (name, value) in overrides)
             {
                 web.UseSetting(name, value);

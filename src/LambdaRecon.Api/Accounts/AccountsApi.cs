@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Core.Monetary;
 using LambdaRecon.Infrastructure.Accounts;
@@ -13,7 +14,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace LambdaRecon.Api.Accounts;
 
 public sealed record AccountResponse(
-    string AccountId, string Currency, string Kind, string? OverdraftLimit, string Status, string Balance, long BalanceMinor,
+    string AccountId, string Currency, string Kind, string? OverdraftLimit, long? OverdraftLimitMinor, string Status, string Balance, long BalanceMinor,
     JsonElement Metadata, DateTimeOffset CreatedAt, IReadOnlyList<ExternalIdView> ExternalIds);
 
 public sealed record BalanceResponse(string AccountId, string Currency, string Balance, long BalanceMinor, DateTimeOffset AsOf);
@@ -218,12 +219,13 @@ public static partial class AccountsApi
         }
 
         var tenant = http.Client().TenantId;
-        if (await accounts.GetAsync(tenant, accountId, cancellationToken) is null)
+        if (await accounts.GetAsync(tenant, accountId, cancellationToken) is not { } account)
         {
             return UnknownAccount(accountId);
         }
 
-        return TypedResults.Ok(new AuditTrailResponse(accountId, await ledger.GetAuditTrailAsync(tenant, accountId, limit ?? 100, cancellationToken)));
+        var events = await ledger.GetAuditTrailAsync(tenant, accountId, limit ?? 100, cancellationToken);
+        return TypedResults.Ok(new AuditTrailResponse(accountId, [.. events.Select(e => e with { Detail = MoneyFields.WithDecimals(e.Detail, account.Currency) })]));
     }
 
     /// <summary>The answer for a missing account and for another tenant's: the same, so existence does not leak.</summary>
@@ -237,7 +239,7 @@ public static partial class AccountsApi
         var balance = (await ledger.GetBalanceAsync(tenantId, account.Id, null, cancellationToken))?.Minor ?? 0;
         return new AccountResponse(
             account.Id, account.Currency, account.Kind,
-            account.OverdraftLimit is { } limit ? new Money(limit, currency).ToDecimalString() : null,
+            account.OverdraftLimit is { } limit ? new Money(limit, currency).ToDecimalString() : null, account.OverdraftLimit,
             account.Status, new Money(balance, currency).ToDecimalString(), balance, account.Metadata, account.CreatedAt,
             [.. ids.Select(i => new ExternalIdView(i.Scheme, i.Id))]);
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Core.Reconciliation;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure.Accounts;
@@ -13,7 +14,6 @@ namespace LambdaRecon.Api.Reconciliation;
 public sealed record ReconcileResponse(Guid? RunId, string AccountId, bool DryRun, int Matched, int UnmatchedInternal, int UnmatchedExternal,
     int AmountMismatches, int Differences, object Details, int Suggestions = 0);
 
-public sealed record RunResponse(RunView Run, IReadOnlyList<BreakView> Breaks, string? NextCursor);
 
 /// <summary>
 /// Statements and reconciliation of the key's tenant: another tenant's account, run or break is answered
@@ -37,6 +37,10 @@ public static class ReconciliationApi
         api.MapGet("/accounts/{accountId}/reconciliation-difference", DifferenceAsync).WithName("ReconciliationDifference")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
         api.MapGet("/reconciliations/{runId:guid}", RunAsync).WithName("GetReconciliation").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/reconciliations/{runId:guid}/breaks", BreaksExport.BreaksAsync).WithName("ListBreaks")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+        api.MapGet("/reconciliations/{runId:guid}/report", RunReport.ReportAsync).WithName("GetReconciliationReport")
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
         api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun);
     }
 
@@ -81,11 +85,14 @@ public static class ReconciliationApi
     /// Reconciles one account now: its ledger against itself and against its statement lines not yet
     /// matched. Body (all optional): from, to (instants), statement_ids, date_window_days, fee_tolerance_minor,
     /// fee_tolerance_bp, auto_match_threshold, ambiguity_margin (else the account's match settings, else 40 and 10), dry_run.
+    /// A run that finishes within <see cref="ReconcileWait"/> is answered 200 with its result (as is every dry run); one that
+    /// does not is answered 202 with its run id and Location, and goes on: GET /reconciliations/{runId} shows its state.
     /// </summary>
     public static async Task<IResult> ReconcileAsync(
-        string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, SuggestionStore suggestions, CancellationToken cancellationToken)
+        string accountId, HttpContext http, AccountStore accounts, ReconciliationService service, SuggestionStore suggestions,
+        IConfiguration configuration, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
-        if (await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is null)
+        if (await accounts.GetAsync(http.Client().TenantId, accountId, cancellationToken) is not { } account)
         {
             return AccountsApi.UnknownAccount(accountId);
         }
@@ -149,28 +156,34 @@ public static class ReconciliationApi
             return Problem.Validation(field, $"'{field}' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, auto_match_threshold and ambiguity_margin 0–100, dry_run a boolean");
         }
 
-        var run = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun, "on_demand", http.Client().ClientId, cancellationToken);
-        var summary = run.Summary;
-        return TypedResults.Ok(new ReconcileResponse(summary.RunId, accountId, dryRun, summary.Matched, summary.UnmatchedInternal,
-            summary.UnmatchedExternal, summary.AmountMismatches, summary.Differences,
-            new
-            {
-                pairs = run.Matches.Pairs.Select(p => new { transaction_id = p.Internal.Id, line_id = p.External.LineId, rule = p.Rule.ToString(), p.Confidence }),
-                groups = run.Matches.Groups.Select(g => new
-                {
-                    transaction_ids = g.Internal.Select(i => i.Id),
-                    line_ids = g.External.Select(e => e.LineId),
-                    rule = g.Rule.ToString(),
-                    fee_minor = g.Fee.Minor,
-                    g.Confidence,
-                }),
-                amount_mismatches = run.Matches.Mismatches.Select(m => new { transaction_id = m.Internal.Id, line_id = m.External.LineId, ledger_minor = m.Internal.Amount.Minor, statement_minor = m.External.Amount.Minor }),
-                unmatched_internal = run.Matches.UnmatchedInternal.Select(i => i.Id),
-                unmatched_external = run.Matches.UnmatchedExternal.Select(e => e.LineId),
-                suggestions = run.Matches.Suggestions.Select(s => s.Candidates.Select(SuggestionStore.Describe)),
-                differences = run.Differences,
-            }, summary.Suggestions));
+        var client = http.Client();
+        if (dryRun)
+        {
+            var preview = await service.ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun: true, "on_demand", client.ClientId, cancellationToken);
+            return TypedResults.Ok(ReconcileResult.Of(accountId, true, preview, account.Currency));
+        }
+
+        // The run belongs to the process, not to this request: it goes on after a 202, until it ends or the host stops.
+        var (runId, work) = await service.StartAsync(accountId, from, to, statementIds, options, client.ClientId, lifetime.ApplicationStopping);
+        if (await Task.WhenAny(work, Task.Delay(ReconcileWait(configuration), cancellationToken)) == work)
+        {
+            return TypedResults.Ok(ReconcileResult.Of(accountId, false, await work, account.Currency));
+        }
+
+        // A failure from here on is the run's to record (state failed, its reason, its span), as for a scheduled run.
+        var location = $"{http.Request.PathBase}/api/v1/reconciliations/{runId}";
+        http.Response.Headers.RetryAfter = "1";
+        return TypedResults.Accepted(location, new { run_id = runId, account_id = accountId, state = RunStates.Pending, location });
     }
+
+    /// <summary>
+    /// How long POST /reconcile waits for its run before answering 202: LAMBDARECON_RECONCILE_WAIT_SECONDS (a number ≥ 0), default 2.
+    /// </summary>
+    public static TimeSpan ReconcileWait(IConfiguration configuration) =>
+        double.TryParse(configuration["LAMBDARECON_RECONCILE_WAIT_SECONDS"], System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && double.IsFinite(seconds)
+            ? TimeSpan.FromSeconds(Math.Min(seconds, 900))
+            : TimeSpan.FromSeconds(2);
 
     public static async Task<IResult> HistoryAsync(
         string accountId, int? limit, HttpContext http, AccountStore accounts, ReconciliationReader reader, CancellationToken cancellationToken)
@@ -194,7 +207,7 @@ public static class ReconciliationApi
         }
 
         var (runId, differences) = await reader.LatestDifferencesAsync(client.TenantId, client.IsAdmin, accountId, cancellationToken);
-        return TypedResults.Ok(new { account_id = accountId, run_id = runId, differences });
+        return TypedResults.Ok(new { account_id = accountId, run_id = runId, differences = differences.Select(DifferenceResponse.From) });
     }
 
     /// <summary>A run and its breaks, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
@@ -215,7 +228,7 @@ public static class ReconciliationApi
 
         var size = limit ?? 100;
         var breaks = await reader.BreaksAsync(client.TenantId, runId, cursor is null ? null : Guid.Parse(cursor), size, cancellationToken);
-        return TypedResults.Ok(new RunResponse(run, breaks, breaks.Count == size ? breaks[^1].BreakId.ToString() : null));
+        return TypedResults.Ok(new RunResponse(run, [.. breaks.Select(BreakResponse.From)], breaks.Count == size ? breaks[^1].BreakId.ToString() : null));
     }
 
     /// <summary>Body: {"action": "adjust" | "explain", "note": "…"}. Adjusting posts against the suspense account.</summary>

@@ -1,6 +1,7 @@
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Core.Monetary;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure.Accounts;
@@ -30,7 +31,7 @@ public sealed record StatementImportResponse(
 
 public sealed record StatementLineView(
     string LineId, int SourceLine, string Amount, long AmountMinor, string Currency, DateOnly BookingDate, DateOnly ValueDate, string? Reference,
-    string? EndToEndId, string? Counterparty, string? Description, long? FeeMinor, long? NetMinor, bool IsReversal, string? EntryRef,
+    string? EndToEndId, string? Counterparty, string? Description, string? Fee, long? FeeMinor, string? Net, long? NetMinor, bool IsReversal, string? EntryRef,
     int BatchCount, string? PayoutId, string? Category);
 
 /// <summary>
@@ -140,6 +141,7 @@ public static class StatementsApi
 
     private static StatementLineView LineView(StoredLine l) => new(
         l.LineId, l.SourceLine, new Money(l.AmountMinor, Currency.Of(l.Currency)).ToDecimalString(), l.AmountMinor, l.Currency, l.BookingDate,
-        l.ValueDate, l.Reference, l.EndToEndId, l.Counterparty, l.Description, l.FeeMinor, l.NetMinor, l.IsReversal, l.EntryRef, l.BatchCount,
+        l.ValueDate, l.Reference, l.EndToEndId, l.Counterparty, l.Description,
+        l.FeeMinor is { } fee ? MoneyFields.Text(fee, l.Currency) : null, l.FeeMinor, l.NetMinor is { } net ? MoneyFields.Text(net, l.Currency) : null, l.NetMinor, l.IsReversal, l.EntryRef, l.BatchCount,
         l.PayoutId, l.Category);
 }

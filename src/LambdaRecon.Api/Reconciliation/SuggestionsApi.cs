@@ -1,6 +1,7 @@
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Problems;
+using LambdaRecon.Api.Transactions;
 using LambdaRecon.Infrastructure.Accounts;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Reconciliation;
@@ -27,10 +28,11 @@ public static class SuggestionsApi
 
     /// <summary>The run's suggestions in order, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
     public static async Task<IResult> ListAsync(
-        Guid runId, int? limit, string? cursor, HttpContext http, ReconciliationReader reader, SuggestionStore store, CancellationToken cancellationToken)
+        Guid runId, int? limit, string? cursor, HttpContext http, ReconciliationReader reader, SuggestionStore store, AccountStore accounts,
+        CancellationToken cancellationToken)
     {
         var client = http.Client();
-        if (await reader.RunAsync(client.TenantId, withUnowned: false, runId, cancellationToken) is null)
+        if (await reader.RunAsync(client.TenantId, withUnowned: false, runId, cancellationToken) is not { AccountId: { } accountId })
         {
             return Problem.NotFound("Reconciliation run", $"run {runId} does not exist");
         }
@@ -45,7 +47,10 @@ public static class SuggestionsApi
         return TypedResults.Ok(new
         {
             run_id = runId,
-            suggestions = page,
+            // A candidate's fee is stored in minor units; the currency is its account's.
+            suggestions = await accounts.GetAsync(client.TenantId, accountId, cancellationToken) is { } account
+                ? [.. page.Select(p => p with { Candidates = MoneyFields.WithDecimals(p.Candidates, account.Currency) })]
+                : page,
             next_cursor = page.Count == size ? page[^1].SuggestionNo.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
         });
     }

@@ -22,6 +22,7 @@ public sealed record TransactionResponse(
     FailureResponse? Failure,
     string? MessageId,
     string RefundedAmount,
+    long RefundedAmountMinor,
     DateTimeOffset AcceptedAt,
     DateTimeOffset? PublishedAt,
     DateTimeOffset? PostedAt,
@@ -37,7 +38,7 @@ public sealed record TransactionResponse(
             Text(view.Record.Amount), view.Record.Amount, currency.Code, view.Record.SourceAccountId, view.Record.DestinationAccountId,
             view.Record.RefundOf, view.Record.Description, view.Metadata,
             view.FailureCode is null ? null : new FailureResponse(view.FailureCode, view.FailureReason),
-            view.MessageId, Text(view.RefundedMinor), view.AcceptedAt, view.PublishedAt, view.PostedAt, view.FailedAt,
+            view.MessageId, Text(view.RefundedMinor), view.RefundedMinor, view.AcceptedAt, view.PublishedAt, view.PostedAt, view.FailedAt,
             view.Entries.Select(e => new EntryResponse(e.Id, e.AccountId, Text(e.Amount), e.Amount, Text(e.BalanceAfter), e.BalanceAfter, e.Sequence, e.PostedAt))
                 .ToArray());
     }

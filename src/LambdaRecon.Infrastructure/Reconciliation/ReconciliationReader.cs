@@ -11,8 +11,15 @@ public sealed record RunView(Guid RunId, string Kind, string? AccountId, DateTim
     string TriggeredBy, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, JsonElement Summary,
     string State, JsonElement Progress, string? FailureReason, DateTimeOffset UpdatedAt);
 
+/// <param name="StatementId">The statement of the break's line, if it has one.</param>
+/// <param name="ItemDate">The date of the item left over: the line's value date, else the posting's date (what ageing counts from).</param>
+/// <param name="Counterparty">The posting's other account, or the line's counterparty.</param>
 public sealed record BreakView(Guid BreakId, string Kind, string AccountId, Guid? TransactionId, string? LineId, long Amount, string Currency,
-    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId);
+    JsonElement Detail, string Status, string? ResolvedBy, DateTimeOffset? ResolvedAt, string? ResolutionNote, Guid? AdjustmentTransactionId,
+    Guid? StatementId, DateOnly? ItemDate, string? Counterparty);
+
+/// <summary>What one matching rule settled in a run: matches, and the postings and statement lines in them (their total, signed).</summary>
+public sealed record RuleTotal(string Rule, int Matches, int Transactions, int Lines, long LinesAmount);
 
 public sealed record DifferenceView(Guid RunId, string Kind, string? AccountId, Guid? TransactionId, string Currency, long Expected, long Actual,
     long Difference, long? FirstEntryId);
@@ -50,6 +57,7 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
     /// <returns>Null for an unknown run, another tenant's, and (unless <paramref name="withUnowned"/>) one without an account.</returns>
     public async Task<RunView?> RunAsync(string tenantId, bool withUnowned, Guid runId, CancellationToken cancellationToken)
     {
+        await RunStore.LapseAsync(dataSource, runId, cancellationToken);
         await using var command = dataSource.CreateCommand(
             $"""
             SELECT {RunColumns} FROM reconciliation_runs r
@@ -70,8 +78,10 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             """
             SELECT b.id, b.kind, b.account_id, b.transaction_id, b.line_id, b.amount, b.currency, b.detail::text, b.status, b.resolved_by,
-                   b.resolved_at, b.resolution_note, b.adjustment_transaction_id
+                   b.resolved_at, b.resolution_note, b.adjustment_transaction_id, r.statement_id,
+                   coalesce(r.value_date, (b.detail->>'date')::date), coalesce(b.detail->>'counterparty', r.counterparty)
               FROM reconciliation_breaks b
+              LEFT JOIN external_records r ON r.account_id = b.account_id AND r.line_id = b.line_id
              WHERE b.run_id = @run AND (@after::uuid IS NULL OR b.id > @after)
                AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = b.account_id AND a.tenant_id = @tenant)
              ORDER BY b.id LIMIT @limit
@@ -89,10 +99,58 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5), reader.GetString(6),
                 JsonDocument.Parse(reader.GetString(7)).RootElement.Clone(), reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
-                reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetGuid(12)));
+                reader.IsDBNull(11) ? null : reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetGuid(12),
+                reader.IsDBNull(13) ? null : reader.GetGuid(13), reader.IsDBNull(14) ? null : reader.GetFieldValue<DateOnly>(14),
+                reader.IsDBNull(15) ? null : reader.GetString(15)));
         }
 
         return breaks;
+    }
+
+    /// <summary>Every break of the run, a page at a time from the database, for exports that must not hold them all.</summary>
+    public async IAsyncEnumerable<BreakView> AllBreaksAsync(
+        string tenantId, Guid runId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const int page = 500;
+        Guid? after = null;
+        while (true)
+        {
+            var breaks = await BreaksAsync(tenantId, runId, after, page, cancellationToken);
+            foreach (var b in breaks)
+            {
+                yield return b;
+            }
+
+            if (breaks.Count < page)
+            {
+                yield break;
+            }
+
+            after = breaks[^1].BreakId;
+        }
+    }
+
+    /// <summary>The run's matches by rule, in rule order; none for another tenant's run.</summary>
+    public async Task<IReadOnlyList<RuleTotal>> MatchedByRuleAsync(string tenantId, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT m.rule, count(DISTINCT m.match_no)::int, count(m.transaction_id)::int, count(m.line_id)::int, coalesce(sum(r.amount), 0)::bigint
+              FROM reconciliation_matches m
+              LEFT JOIN external_records r ON r.account_id = m.account_id AND r.line_id = m.line_id
+             WHERE m.run_id = @run AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = m.account_id AND a.tenant_id = @tenant)
+             GROUP BY m.rule ORDER BY m.rule
+            """);
+        command.Parameters.AddWithValue("run", runId);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        var totals = new List<RuleTotal>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            totals.Add(new RuleTotal(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4)));
+        }
+
+        return totals;
     }
 
     /// <summary>

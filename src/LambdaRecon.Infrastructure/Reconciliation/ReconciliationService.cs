@@ -20,6 +20,22 @@ public sealed record AccountRun(RunSummary Summary, MatchResult Matches, IReadOn
 /// </summary>
 public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// Lists an on-demand run as pending, then starts it on the thread pool: the caller answers with the id while the
+    /// returned task works. <paramref name="stopping"/> is the host's, not a request's: the run outlives the request.
+    /// </summary>
+    public async Task<(Guid RunId, Task<AccountRun> Work)> StartAsync(
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options, string triggeredBy,
+        CancellationToken stopping)
+    {
+        var runId = Guid.NewGuid();
+        await RunStore.AddPendingAsync(dataSource, runId, "on_demand", accountId, from, to, triggeredBy, stopping);
+        var work = Task.Run(
+            () => ReconcileAccountAsync(accountId, from, to, statementIds, options, dryRun: false, "on_demand", triggeredBy, stopping, pendingRunId: runId),
+            CancellationToken.None);
+        return (runId, work);
+    }
+
     /// <param name="pendingRunId">The pending run a scheduled run listed for this account; null to start a new one.</param>
     public async Task<AccountRun> ReconcileAccountAsync(
         string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options,
@@ -31,6 +47,8 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         span?.SetTag("lambdarecon.account_id", accountId);
         span?.SetTag("lambdarecon.run_id", runId?.ToString());
         span?.SetTag("lambdarecon.run_kind", kind);
+        // Renewed while this method works: a run whose process dies is reported failed once its lease lapses.
+        await using var lease = runId is { } held ? RunLease.Hold(dataSource, held) : null;
         try
         {
             if (runId is { } id)

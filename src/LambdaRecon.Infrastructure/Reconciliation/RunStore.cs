@@ -28,6 +28,12 @@ public static class RunStore
         string triggeredBy, CancellationToken cancellationToken) =>
         await InsertAsync(dataSource, [runId], kind, [accountId], from, to, triggeredBy, RunStates.InProgress, cancellationToken);
 
+    /// <summary>An on-demand run accepted and about to start: listed first, so that its id can be answered before it finishes.</summary>
+    public static async Task AddPendingAsync(
+        NpgsqlDataSource dataSource, Guid runId, string kind, string accountId, DateTimeOffset? from, DateTimeOffset? to, string triggeredBy,
+        CancellationToken cancellationToken) =>
+        await InsertAsync(dataSource, [runId], kind, [accountId], from, to, triggeredBy, RunStates.Pending, cancellationToken);
+
     /// <summary>The accounts a scheduled run is about to reconcile, one pending run each, in one statement.</summary>
     public static async Task AddPendingAsync(
         NpgsqlDataSource dataSource, IReadOnlyList<(Guid RunId, string AccountId)> runs, string kind, string triggeredBy, CancellationToken cancellationToken) =>
@@ -81,6 +87,28 @@ public static class RunStore
         command.Parameters.AddWithValue("ids", runIds.ToArray());
         command.Parameters.AddWithValue("reason", reason);
         await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// How long a pending or in_progress run may go without a heartbeat (<see cref="RunLease"/>) or a step before it is
+    /// reported failed: its process stopped without saying so.
+    /// </summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+
+    /// <summary>Fails the run if its lease has lapsed, so that a crashed run is read as failed rather than in_progress forever.</summary>
+    public static async Task LapseAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE reconciliation_runs
+               SET state = 'failed', finished_at = clock_timestamp(), updated_at = clock_timestamp(),
+                   failure_reason = format('lease lapsed: no heartbeat since %s (lease %s s); the process running it stopped',
+                                           to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), @lease)
+             WHERE id = @id AND state IN ('pending', 'in_progress') AND updated_at < clock_timestamp() - make_interval(secs => @lease)
+            """);
+        command.Parameters.AddWithValue("id", runId);
+        command.Parameters.AddWithValue("lease", (int)Lease.TotalSeconds);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>What a failed run records: the exception's type and message, without the stack.</summary>

@@ -47,6 +47,8 @@ public sealed partial class ScheduledReconciliation(EngineResources resources, P
         using var span = EngineTracing.Source.StartActivity("reconcile scheduled");
         span?.SetTag("lambdarecon.run_id", runId.ToString());
         await RunStore.StartAsync(dataSource, runId, "scheduled", null, since == DateTimeOffset.MinValue ? null : since, null, triggeredBy, cancellationToken);
+        await using var lease = RunLease.Hold(dataSource, runId);
+        RunLease? queued = null;
         var pending = new List<(Guid RunId, string AccountId)>();
         try
         {
@@ -72,6 +74,8 @@ public sealed partial class ScheduledReconciliation(EngineResources resources, P
             // Each account's run is listed as pending at once, so its history shows it queued behind the others.
             pending.Sort((a, b) => string.CompareOrdinal(a.AccountId, b.AccountId));
             await RunStore.AddPendingAsync(dataSource, pending, "scheduled", triggeredBy, cancellationToken);
+            // The accounts waiting their turn are renewed with the schedule: they are not stuck while it is alive.
+            queued = RunLease.Hold(dataSource, [.. pending.Select(p => p.RunId)]);
             var counts = new
             {
                 step = "accounts", differences = differences.Count, republished = pipeline.Republished.Count, dead_letters = pipeline.DeadLetters.Count,
@@ -133,6 +137,13 @@ public sealed partial class ScheduledReconciliation(EngineResources resources, P
             await RunStore.FailAsync(dataSource, [runId], reason);
             await RunStore.FailAsync(dataSource, pending.Select(p => p.RunId).ToArray(), $"not started: scheduled run {runId} failed: {reason}");
             throw;
+        }
+        finally
+        {
+            if (queued is not null)
+            {
+                await queued.DisposeAsync();
+            }
         }
     }
 

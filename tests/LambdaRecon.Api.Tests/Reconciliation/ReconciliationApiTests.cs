@@ -166,7 +166,7 @@ public sealed class ReconciliationApiTests(ApiFixture api) : IClassFixture<ApiFi
         var first = await ApiFixture.JsonAsync(await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", Json("{}")));
         var run = await client.GetFromJsonAsync<JsonElement>($"/api/v1/reconciliations/{first.GetProperty("run_id").GetGuid()}");
         var breaks = run.GetProperty("breaks").EnumerateArray().ToArray();
-        var interest = Assert.Single(breaks, b => b.GetProperty("amount").GetInt64() == 35).GetProperty("break_id").GetGuid();
+        var interest = Assert.Single(breaks, b => b.GetProperty("amount_minor").GetInt64() == 35).GetProperty("break_id").GetGuid();
         var unbooked = Assert.Single(breaks, b => b.GetProperty("transaction_id").ValueKind == JsonValueKind.String).GetProperty("break_id").GetGuid();
         var url = $"/api/v1/reconciliations/breaks/{interest}/resolve";
 
@@ -224,9 +224,9 @@ public sealed class ReconciliationApiTests(ApiFixture api) : IClassFixture<ApiFi
         Assert.Equal(0, clean.GetProperty("differences").GetInt32());
         var differences = latest.GetProperty("differences").EnumerateArray().ToArray();
         var account = Assert.Single(differences, d => d.GetProperty("kind").GetString() == "account_balance");
-        Assert.Equal((750L, 500L, -250L), (account.GetProperty("expected").GetInt64(), account.GetProperty("actual").GetInt64(), account.GetProperty("difference").GetInt64()));
+        Assert.Equal((750L, 500L, -250L), (account.GetProperty("expected_minor").GetInt64(), account.GetProperty("actual_minor").GetInt64(), account.GetProperty("difference_minor").GetInt64()));
         var transaction = Assert.Single(differences, d => d.GetProperty("kind").GetString() == "unbalanced_transaction");
-        Assert.Equal(250L, transaction.GetProperty("difference").GetInt64());
+        Assert.Equal(250L, transaction.GetProperty("difference_minor").GetInt64());
         Assert.Equal(tampered.GetProperty("run_id").GetGuid(), latest.GetProperty("run_id").GetGuid());
     }
 }

@@ -158,13 +158,9 @@ internal sealed class FaultStack : IAsyncDisposable
                     return process;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Listening, but its first answer (JIT, pools) took longer than one poll on a busy machine.
+                // Not listening yet, or too busy starting to answer within the probe's 2 s (a loaded machine).
             }
 
             await Task.Delay(100);
