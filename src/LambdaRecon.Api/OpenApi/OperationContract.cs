@@ -25,9 +25,11 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         var responses = operation.Responses ??= new OpenApiResponses();
         var idempotent = metadata.OfType<IdempotentMetadata>().Any();
+        var scoped = false;
 
         if (metadata.OfType<ApiAuth.RequiredScopes>().LastOrDefault() is { } scopes)
         {
+            scoped = true;
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiContract.BearerScheme, document)] = [.. scopes.Scopes] }];
             var needs = $"Needs an API key with the scope {string.Join(" or ", scopes.Scopes.Select(s => $"`{s}`"))}.";
             operation.Description = operation.Description is { Length: > 0 } described ? $"{described}\n\n{needs}" : needs;
@@ -85,7 +87,7 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
             written.Headers[RequestLog.RequestIdHeader] = Header("The request's id: the `trace_id` of a problem and the `request_id` of its log lines.");
             if (status >= 400)
             {
-                Refusal(written, status, metadata, idempotent, document);
+                Refusal(written, status, metadata, idempotent, scoped, document);
             }
             else if (status == 201)
             {
@@ -123,7 +125,7 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
         }
     }
 
-    private static void Refusal(OpenApiResponse response, int status, IList<object> metadata, bool idempotent, OpenApiDocument document)
+    private static void Refusal(OpenApiResponse response, int status, IList<object> metadata, bool idempotent, bool scoped, OpenApiDocument document)
     {
         var given = metadata.OfType<ProblemExampleMetadata>().LastOrDefault(p => p.Status == status);
         var (type, title, detail, field) = given is not null ? (given.Type, given.Title, given.Detail, given.Field) : Generic(status, idempotent);
@@ -150,7 +152,9 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
             response.Headers!["WWW-Authenticate"] = Header("`Bearer`.");
         }
 
-        if (status == 503 || (status == 409 && idempotent))
+        // A database that cannot be reached (every endpoint with a key: DatabaseUnavailable) and the accept path's
+        // refusals say when to retry; the readiness probe's 503 is an answer, not a refusal to retry.
+        if ((status == 503 && (scoped || idempotent)) || (status == 409 && idempotent))
         {
             response.Headers!["Retry-After"] = Header("Seconds to wait before the same request again.", JsonSchemaType.Integer);
         }

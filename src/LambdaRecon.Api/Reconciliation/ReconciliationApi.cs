@@ -37,6 +37,7 @@ public static class ReconciliationApi
             .Accepts<string>("text/plain", "text/csv", "application/xml", "application/octet-stream")
             .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200)
             .ProblemExample(400, "malformed-statement", "The statement was refused whole", "line 4: the amount '12,34.5' is not a decimal", "file")
+            .ProblemExample(413, "body-too-large", "The body is too large", "the body may hold at most 4,194,304 bytes")
             .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist")
             .ProblemExample(422, "statement-account-unknown", "No account holds the statement's account",
                 "no account of this tenant holds the external id DE89370400440532013000: set it with PUT /api/v1/accounts/{id}/external-ids", "file");
