@@ -26,7 +26,7 @@ public static partial class KeysApi
         api.MapPost("/", CreateAsync).WithName("CreateApiKey").RequireScope(ApiScopes.Admin)
             .WithSummary("Create an API key")
             .WithDescription("Creates a key for a client of a tenant (the admin key's own when `tenant_id` is left out). The key is answered this once and stored only as its SHA-256.")
-            .Accepts<CreateKeyRequest>("application/json")
+            .RequestBody<CreateKeyRequest>()
             .RequestExample("""{"client_id":"shop-backend","scopes":["transactions:write","ledger:read"],"description":"the shop's checkout"}""")
             .Produces<CreatedKeyResponse>(201)
             .ResponseExample(201, """{"key_id":"3f1c2a9b8d7e6f50","key":"lrk_4a7d1e0c9b8f2a6e5d3c1b0a9f8e7d6c5b4a3f2e1d0c9b8a","client_id":"shop-backend","tenant_id":"default","scopes":["transactions:write","ledger:read"],"description":"the shop's checkout","created_at":"2026-11-24T14:29:51.648818+00:00","created_by":"local"}""")

@@ -20,7 +20,7 @@ public static class TenantsApi
         api.MapPost("/", CreateAsync).WithName("CreateTenant").RequireScope(ApiScopes.Admin)
             .WithSummary("Create a tenant")
             .WithDescription("A tenant's accounts, transactions, statements and runs are seen only by its keys (make them with POST /admin/keys and its `tenant_id`).")
-            .Accepts<CreateTenantRequest>("application/json")
+            .RequestBody<CreateTenantRequest>()
             .RequestExample("""{"tenant_id":"acme","name":"ACME Payments Ltd"}""")
             .Produces<Tenant>(201).ResponseExample(201, TenantExample)
             .ProblemExample(400, "validation", "The request is not valid", "'name' is required: at most 200 characters saying whose data this is", "name")

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using LambdaRecon.Api.Hosting;
 using LambdaRecon.Infrastructure.Auth;
@@ -38,6 +39,19 @@ public static class ApiContract
         {
             options.AddDocumentTransformer<DocumentContract>();
             options.AddOperationTransformer<OperationContract>();
+            // A property of any JSON (an amount as number or string, metadata) has an empty schema, which the generator
+            // gives no description of its own: the property's [Description] is what tells a reader what it holds.
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                if (schema is OpenApiSchema { Description: null } described
+                    && context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(DescriptionAttribute), inherit: true)
+                        .FirstOrDefault() is DescriptionAttribute attribute)
+                {
+                    described.Description = attribute.Description;
+                }
+
+                return Task.CompletedTask;
+            });
         });
     }
 

@@ -28,11 +28,19 @@ public static class ContractMetadata
         this RouteHandlerBuilder builder, int status, string type, string title, string detail, string? field = null) =>
         builder.ProducesProblem(status).WithMetadata(new ProblemExampleMetadata(status, type, title, detail, field));
 
-    /// <summary>The JSON body of type <typeparamref name="T"/> may be left out: the operation then runs with defaults.</summary>
-    public static RouteHandlerBuilder AcceptsOptional<T>(this RouteHandlerBuilder builder) where T : notnull =>
-        builder.Accepts<T>(isOptional: true, "application/json").WithMetadata(new OptionalBodyMetadata());
+    /// <summary>
+    /// The body the handler reads itself, of schema <typeparamref name="T"/>, in <paramref name="contentTypes"/>
+    /// (JSON when none is named). Not the framework's Accepts: its metadata makes routing refuse any other media type
+    /// with a bare 415 before the handler, whose own refusal (problem+json naming what to send) must stay the answer.
+    /// </summary>
+    public static RouteHandlerBuilder RequestBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new RequestBodyMetadata(typeof(T), contentTypes.Length == 0 ? ["application/json"] : contentTypes, Optional: false));
 
-    public sealed record OptionalBodyMetadata;
+    /// <summary>A JSON body of schema <typeparamref name="T"/> that may be left out: the operation then runs with defaults.</summary>
+    public static RouteHandlerBuilder OptionalRequestBody<T>(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new RequestBodyMetadata(typeof(T), ["application/json"], Optional: true));
+
+    public sealed record RequestBodyMetadata(Type Type, string[] ContentTypes, bool Optional);
 
     public sealed record RequestExampleMetadata(JsonNode Example);
 

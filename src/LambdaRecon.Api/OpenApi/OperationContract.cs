@@ -19,7 +19,7 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
 {
     private const string ProblemJson = "application/problem+json";
 
-    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    public async Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var document = context.Document!;
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
@@ -41,9 +41,22 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
             operation.Security = [];
         }
 
-        if (operation.RequestBody is OpenApiRequestBody body)
+        if (metadata.OfType<RequestBodyMetadata>().LastOrDefault() is { } declared)
         {
-            body.Required = !metadata.OfType<OptionalBodyMetadata>().Any();
+            IOpenApiSchema schema = await context.GetOrCreateSchemaAsync(declared.Type, null, cancellationToken);
+            if (schema is OpenApiSchema { Type: JsonSchemaType.Object })
+            {
+                // A named body schema, as the framework's own request bodies have: readers and code generators see its name.
+                document.AddComponent(declared.Type.Name, schema);
+                schema = new OpenApiSchemaReference(declared.Type.Name, document);
+            }
+
+            var body = new OpenApiRequestBody
+            {
+                Required = !declared.Optional,
+                Content = declared.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
+            };
+            operation.RequestBody = body;
             Ensure(responses, 400, 413);
             if (body.Content?.ContainsKey("application/json") == true)
             {
@@ -114,7 +127,6 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
             }
         }
 
-        return Task.CompletedTask;
     }
 
     private static void Ensure(OpenApiResponses responses, params int[] statuses)

@@ -34,7 +34,7 @@ public static class ReconciliationApi
                 statement's `Location`; the same file again, 200 `already_imported`; a malformed file, 400 naming the line or
                 element; a statement no account holds, 422.
                 """)
-            .Accepts<string>("text/plain", "text/csv", "application/xml", "application/octet-stream")
+            .RequestBody<string>("text/plain", "text/csv", "application/xml", "application/octet-stream")
             .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200)
             .ProblemExample(400, "malformed-statement", "The statement was refused whole", "line 4: the amount '12,34.5' is not a decimal", "file")
             .ProblemExample(413, "body-too-large", "The body is too large", "the body may hold at most 4,194,304 bytes")
@@ -59,7 +59,7 @@ public static class ReconciliationApi
         api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Reconcile an account now")
             .WithDescription("Reconciles the account's ledger against itself and against its statement lines not yet matched, and answers the run's counts and details. The body is optional: none runs with the account's match settings.")
-            .AcceptsOptional<ReconcileRequest>().RequestExample("""{"date_window_days":3,"dry_run":true}""")
+            .OptionalRequestBody<ReconcileRequest>().RequestExample("""{"date_window_days":3,"dry_run":true}""")
             .Produces<ReconcileResponse>()
             .ProblemExample(400, "validation", "The request is not valid",
                 "'date_window_days' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, auto_match_threshold and ambiguity_margin 0–100, dry_run a boolean",
@@ -84,7 +84,7 @@ public static class ReconciliationApi
         api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Resolve a break")
             .WithDescription("`adjust` posts an adjustment against the tenant's suspense account in the break's currency (idempotent); `explain` closes the break with the note. Both land in the audit trail.")
-            .Accepts<ResolveBreakRequest>("application/json")
+            .RequestBody<ResolveBreakRequest>()
             .RequestExample("""{"action":"explain","note":"bank fee booked by hand on 2026-11-24"}""")
             .Produces<ResolvedBreakResponse>()
             .ProblemExample(400, "validation", "The request is not valid", "action must be adjust (post an adjustment) or explain (close with a note)", "action")

@@ -25,7 +25,7 @@ public static class StatementMappingsApi
         api.MapPost("/", CreateAsync).WithName("CreateStatementMapping").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Store a CSV mapping")
             .WithDescription("A named mapping of a bank's CSV columns, which statement imports name as `mapping=<name>`.")
-            .Accepts<CreateStatementMappingRequest>("application/json")
+            .RequestBody<CreateStatementMappingRequest>()
             .Produces<StatementMappingResponse>(201)
             .ProblemExample(409, "mapping-exists", "The mapping exists", "this tenant has a mapping named 'my-bank' already", "name");
         api.MapGet("/", ListAsync).WithName("ListStatementMappings").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)

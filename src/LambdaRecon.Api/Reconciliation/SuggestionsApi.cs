@@ -27,14 +27,14 @@ public static class SuggestionsApi
         api.MapPost("/reconciliations/suggestions/{suggestionId:guid}/accept", AcceptAsync).WithName("AcceptSuggestion").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Accept a suggestion")
             .WithDescription("Matches the chosen candidate (the proposal when `candidate` is left out). 409 when the suggestion is no longer pending or an item was matched since.")
-            .Accepts<AcceptSuggestionRequest>("application/json").RequestExample("""{"candidate":0,"note":"same payout, fee as agreed"}""")
+            .RequestBody<AcceptSuggestionRequest>().RequestExample("""{"candidate":0,"note":"same payout, fee as agreed"}""")
             .Produces<DecidedSuggestionResponse>().ResponseExample(200, """{"suggestion_id":"4a6c8e0f-2b3d-4f5a-8c7e-9b1d3f5a7c9e","status":"accepted"}""")
             .ProblemExample(404, "not-found", "Suggestion not found", "suggestion 4a6c8e0f-2b3d-4f5a-8c7e-9b1d3f5a7c9e does not exist")
             .ProblemExample(409, "suggestion-decided", "The suggestion is no longer pending", "the suggestion is rejected; nothing was written");
         api.MapPost("/reconciliations/suggestions/{suggestionId:guid}/reject", RejectAsync).WithName("RejectSuggestion").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Reject a suggestion")
             .WithDescription("The proposal's items become open breaks of the run; no later run proposes any of its candidates again.")
-            .Accepts<RejectSuggestionRequest>("application/json").RequestExample("""{"note":"different customers"}""")
+            .RequestBody<RejectSuggestionRequest>().RequestExample("""{"note":"different customers"}""")
             .Produces<DecidedSuggestionResponse>().ResponseExample(200, """{"suggestion_id":"4a6c8e0f-2b3d-4f5a-8c7e-9b1d3f5a7c9e","status":"rejected"}""")
             .ProblemExample(404, "not-found", "Suggestion not found", "suggestion 4a6c8e0f-2b3d-4f5a-8c7e-9b1d3f5a7c9e does not exist")
             .ProblemExample(409, "suggestion-decided", "The suggestion is no longer pending", "the suggestion is accepted; nothing was written");
@@ -47,7 +47,7 @@ public static class SuggestionsApi
         api.MapPut("/accounts/{accountId}/match-settings", PutSettingsAsync).WithName("PutMatchSettings").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Set an account's match settings")
             .WithDescription("Both fields required, whole numbers from 0 to 100.")
-            .Accepts<MatchSettingsRequest>("application/json").RequestExample("""{"auto_match_threshold":60,"ambiguity_margin":15}""")
+            .RequestBody<MatchSettingsRequest>().RequestExample("""{"auto_match_threshold":60,"ambiguity_margin":15}""")
             .Produces<MatchSettingsResponse>().ResponseExample(200, MatchSettingsExample)
             .ProblemExample(400, "validation", "The request is not valid", "auto_match_threshold is required, a whole number from 0 to 100", "auto_match_threshold")
             .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");

@@ -26,7 +26,7 @@ public static class TransactionsApi
                 open and hold the transaction's currency. Send the same key and body again to get the first answer again (200,
                 `Idempotent-Replayed: true`): a retry after a timeout never moves money twice.
                 """)
-            .Accepts<CreateTransactionRequest>("application/json").Idempotent()
+            .RequestBody<CreateTransactionRequest>().Idempotent()
             .RequestExample("""{"transaction":{"source_account_id":"account-123","destination_account_id":"account-456","amount":100.00},"idempotencyKey":"unique-key-12345"}""")
             .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
             .ResponseExample(202, AcceptedExample).ResponseExample(200, AcceptedExample)
@@ -56,7 +56,7 @@ public static class TransactionsApi
         api.MapPost("/{id:guid}/refund", RefundAsync).WithName("RefundTransaction").RequireScope(ApiScopes.TransactionsWrite)
             .WithSummary("Refund a transaction")
             .WithDescription("Refunds all or part of a POSTED transaction, from its destination back to its source, through the same queue (202). Without `amount` the rest is refunded; the ledger caps the refunds at the original.")
-            .Accepts<RefundRequest>("application/json").Idempotent()
+            .RequestBody<RefundRequest>().Idempotent()
             .RequestExample("""{"amount":"30.00","reason":"customer returned one item"}""")
             .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
             .ResponseExample(202, RefundAcceptedExample).ResponseExample(200, RefundAcceptedExample)
