@@ -4,8 +4,9 @@
 # poller and the schedule, every request through ApiFunction's entry point; --kestrel serves the app
 # directly). Other commands: start-api, invoke <Function> [--event <file>|-] [--env-vars <file>],
 # generate-event …, import-statement …, dlq-redrive, migrate, keys …, tenants …, env (the running
-# copy's service variables, for a debugger: eval "$(./run.sh env)").
-# A second start in the same checkout refuses; generate-event needs no service.
+# copy's service variables, for a debugger: eval "$(./run.sh env)"), openapi (the OpenAPI document on stdout:
+# ./run.sh openapi > docs/openapi.json).
+# A second start in the same checkout refuses; generate-event and openapi need no service.
 # Beside a running ./run.sh, a command uses its services and its build, and leaves them running.
 # migrate, keys and tenants with DATABASE_URL set work on that database alone and start nothing.
 # Ctrl-C stops everything it started.
@@ -16,6 +17,8 @@ PG_PORT=${LAMBDARECON_PG_PORT:-55432}
 REDIS_PORT=${LAMBDARECON_REDIS_PORT:-56379}
 SQS_PORT=${LAMBDARECON_SQS_PORT:-59324}
 export PORT=${PORT:-3000}
+# The API reference page (/scalar/v1) is on for a local run; a deployed API serves it only when told to.
+export LAMBDARECON_API_REFERENCE=${LAMBDARECON_API_REFERENCE:-true}
 source "$(dirname "$0")/scripts/services.sh"
 LOCAL_DLL="$ROOT/src/LambdaRecon.Local/bin/Release/net10.0/LambdaRecon.Local.dll"
 COMMAND=${1:-start}
@@ -46,6 +49,12 @@ if [ "$COMMAND" = generate-event ] && ! pidfile_alive "$STATE_DIR/local.pid" && 
   # Writing an event needs no service.
   build
   exec dotnet "$LOCAL_DLL" "$@"
+fi
+
+if [ "$COMMAND" = openapi ]; then
+  # The document is generated from the code alone: no service. stdout is the document, the rest goes to stderr.
+  build
+  exec dotnet "$LOCAL_DLL" openapi
 fi
 
 if [[ "$COMMAND" =~ ^(migrate|keys|tenants)$ && -n "${DATABASE_URL:-}" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests LambdaRecon: lints template.yaml with cfn-lint, starts its own PostgreSQL, Redis and SQS
-# emulator on ports other than run.sh's, builds the solution, migrates the shared test database with
+# emulator on ports other than run.sh's, installs the OpenAPI linters (tools/openapi-lint, which a test
+# runs over the generated document), builds the solution, migrates the shared test database with
 # the runner a deploy uses, runs every test of the solution against them (the fault suite alone, last),
 # checks that ./run.sh leaves no process behind (tests/scripts/run-leaves-nothing.sh), stops them, and
 # exits with the tests' status. Extra arguments go to one `dotnet test` of the whole solution instead
@@ -38,6 +39,12 @@ for port in $((PG_PORT + 100)) $((REDIS_PORT + 100)) $((SQS_PORT + 100)) \
   reserve_port "$port"
 done
 start_services
+# Redocly and Spectral, as package-lock.json pins them, for the lint of the OpenAPI document (OpenApiDocumentTests).
+if [ ! -x "$ROOT/tools/openapi-lint/node_modules/.bin/redocly" ] \
+   || [ "$ROOT/tools/openapi-lint/package-lock.json" -nt "$ROOT/tools/openapi-lint/node_modules/.package-lock.json" ]; then
+  log "npm ci in tools/openapi-lint"
+  (cd "$ROOT/tools/openapi-lint" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in tools/openapi-lint failed"
+fi
 export LAMBDARECON_PG_DATA="$PG_DATA" LAMBDARECON_PG_BIN="$PG_BIN"
 dotnet build "$ROOT/LambdaRecon.sln" -nologo -v quiet -clp:ErrorsOnly >&2 || die "dotnet build failed"
 migrate_database "$ROOT/src/LambdaRecon.Local/bin/Debug/net10.0/LambdaRecon.Local.dll"

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Hosting;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure;
@@ -47,6 +48,7 @@ public static class Commands
                 "migrate" => await MigrateAsync(),
                 "keys" => await KeysAsync(rest),
                 "tenants" => await TenantsAsync(rest),
+                "openapi" => await OpenApiAsync(),
                 _ => Usage($"unknown command '{command}'"),
             };
         }
@@ -70,9 +72,17 @@ public static class Commands
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
                    | tenants create --tenant <id> --name <text> | tenants list
+                   | openapi   (the OpenAPI document on stdout: ./run.sh openapi > docs/openapi.json)
             scopes: {string.Join(", ", ApiScopes.All)}
             """);
         return 2;
+    }
+
+    /// <summary>The API's OpenAPI document as the app generates it, on stdout: docs/openapi.json is this output.</summary>
+    private static async Task<int> OpenApiAsync()
+    {
+        await Console.Out.WriteAsync(await ApiContract.GenerateAsync(CancellationToken.None));
+        return 0;
     }
 
     private static string? Option(string[] args, string name)

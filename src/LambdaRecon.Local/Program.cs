@@ -10,4 +10,5 @@ using LambdaRecon.Local;
 //   migrate                                 applies migrations/ to DATABASE_URL's database
 //   keys create|list|revoke                 API keys in DATABASE_URL's database
 //   tenants create|list                     tenants in DATABASE_URL's database
+//   openapi                                 the API's OpenAPI document on stdout (docs/openapi.json); needs no service
 return await Commands.RunAsync(args);

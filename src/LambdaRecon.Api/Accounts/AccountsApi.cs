@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Core.Ledger;
@@ -37,14 +38,53 @@ public static partial class AccountsApi
     {
         var api = app.MapGroup("/api/v1/accounts").WithTags("Accounts");
         api.MapPost("/", CreateAsync).WithName("CreateAccount").RequireScope(ApiScopes.TransactionsWrite)
-            .Produces<AccountResponse>(201).Produces<AccountResponse>(200).ProducesProblem(400).ProducesProblem(409);
-        api.MapGet("/{accountId}", GetAsync).WithName("GetAccount").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
+            .WithSummary("Open an account")
+            .WithDescription("Opens a ledger account in one currency, in the key's tenant (201, its `Location`). The same body again is a safe retry (200, the account as it is); other settings for a taken id are a 409.")
+            .RequestBody<CreateAccountRequest>()
+            .RequestExample("""{"account_id":"account-123","currency":"USD","kind":"funding","overdraft_limit":null}""")
+            .Produces<AccountResponse>(201).Produces<AccountResponse>(200)
+            .ResponseExample(201, AccountExample).ResponseExample(200, AccountExample)
+            .ProblemExample(400, "validation", "The request is not valid", "'currency' is required, e.g. \"USD\"", "currency")
+            .ProblemExample(409, "account-exists", "The account exists with other settings",
+                "the account id 'account-123' is taken by an account with other settings: choose another id", "account_id");
+        api.MapGet("/{accountId}", GetAsync).WithName("GetAccount").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite)
+            .WithSummary("Get an account")
+            .WithDescription("The account with its settings, balance and external ids.")
+            .Produces<AccountResponse>().ResponseExample(200, AccountExample).ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
         api.MapPut("/{accountId}/external-ids", SetExternalIdsAsync).WithName("SetAccountExternalIds").RequireScope(ApiScopes.TransactionsWrite)
-            .Produces<AccountResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(409);
-        api.MapGet("/{accountId}/balance", GetBalanceAsync).WithName("GetBalance").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite);
-        api.MapGet("/{accountId}/ledger", GetLedgerAsync).WithName("GetLedger").RequireScope(ApiScopes.LedgerRead);
-        api.MapGet("/{accountId}/audit-trail", GetAuditTrailAsync).WithName("GetAuditTrail").RequireScope(ApiScopes.LedgerRead);
+            .WithSummary("Replace an account's external ids")
+            .WithDescription("Replaces the account's whole list of bank identifiers (IBAN, BBAN, OTHER, STRIPE), which imported statements are routed by. A bad IBAN is a 400; an id another account of the tenant holds, a 409 naming it.")
+            .RequestBody<SetExternalIdsRequest>()
+            .RequestExample("""{"external_ids":[{"scheme":"IBAN","id":"DE89370400440532013000"}]}""")
+            .Produces<AccountResponse>().ResponseExample(200, AccountExample)
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist")
+            .ProblemExample(409, "external-id-taken", "The external id belongs to another account",
+                "DE89370400440532013000 is an external id of account 'account-456': remove it there first (PUT /api/v1/accounts/account-456/external-ids)", "external_ids");
+        api.MapGet("/{accountId}/balance", GetBalanceAsync).WithName("GetBalance").RequireScope(ApiScopes.LedgerRead, ApiScopes.TransactionsWrite)
+            .WithSummary("Get an account's balance")
+            .WithDescription("The balance now, or at the instant `at` (ISO 8601): the sum of the account's entries posted until then.")
+            .Produces<BalanceResponse>()
+            .ResponseExample(200, """{"account_id":"account-456","currency":"USD","balance":"70.00","balance_minor":7000,"as_of":"2026-11-24T14:59:57.956956+00:00"}""")
+            .ProblemExample(400, "validation", "The request is not valid", "'yesterday' is not an ISO 8601 instant such as 2026-11-24T12:00:00Z", "at")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
+        api.MapGet("/{accountId}/ledger", GetLedgerAsync).WithName("GetLedger").RequireScope(ApiScopes.LedgerRead)
+            .WithSummary("List an account's ledger entries")
+            .WithDescription("The account's entries, newest first, `limit` (1–500, default 50) at a time; follow `next_cursor` until it is null.")
+            .Produces<LedgerPageResponse>()
+            .ResponseExample(200, """{"account_id":"account-456","currency":"USD","entries":[{"entry_id":2,"transaction_id":"904e0dc9-fc98-49ad-a65b-4fc56f8e5298","type":"transfer","amount":"100.00","amount_minor":10000,"balance_after":"100.00","balance_after_minor":10000,"sequence":1,"posted_at":"2026-11-24T14:59:53.872393+00:00","description":null}],"next_cursor":null}""")
+            .ProblemExample(400, "validation", "The request is not valid", "'limit' must be between 1 and 500", "limit")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
+        api.MapGet("/{accountId}/audit-trail", GetAuditTrailAsync).WithName("GetAuditTrail").RequireScope(ApiScopes.LedgerRead)
+            .WithSummary("Get an account's audit trail")
+            .WithDescription("Account events and every transaction's acceptance, publication and outcome, with who caused them, newest first, at most `limit` (1–500, default 100).")
+            .Produces<AuditTrailResponse>()
+            .ProblemExample(400, "validation", "The request is not valid", "'limit' must be between 1 and 500", "limit")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
     }
+
+    private const string AccountExample = """
+        {"account_id":"account-123","currency":"USD","kind":"funding","overdraft_limit":null,"status":"open","balance":"0.00","balance_minor":0,"metadata":{},"created_at":"2026-11-24T14:29:51.648818+00:00","external_ids":[]}
+        """;
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
     private static partial Regex AccountIdPattern();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Tenants;
@@ -23,12 +24,27 @@ public static partial class KeysApi
     {
         var api = app.MapGroup("/api/v1/admin/keys").WithTags("Admin");
         api.MapPost("/", CreateAsync).WithName("CreateApiKey").RequireScope(ApiScopes.Admin)
-            .Produces<CreatedKeyResponse>(201).ProducesProblem(400).ProducesProblem(422);
-        api.MapGet("/", ListAsync).WithName("ListApiKeys").RequireScope(ApiScopes.Admin).Produces<KeyListResponse>();
+            .WithSummary("Create an API key")
+            .WithDescription("Creates a key for a client of a tenant (the admin key's own when `tenant_id` is left out). The key is answered this once and stored only as its SHA-256.")
+            .RequestBody<CreateKeyRequest>()
+            .RequestExample("""{"client_id":"shop-backend","scopes":["transactions:write","ledger:read"],"description":"the shop's checkout"}""")
+            .Produces<CreatedKeyResponse>(201)
+            .ResponseExample(201, """{"key_id":"3f1c2a9b8d7e6f50","key":"lrk_4a7d1e0c9b8f2a6e5d3c1b0a9f8e7d6c5b4a3f2e1d0c9b8a","client_id":"shop-backend","tenant_id":"default","scopes":["transactions:write","ledger:read"],"description":"the shop's checkout","created_at":"2026-11-24T14:29:51.648818+00:00","created_by":"local"}""")
+            .ProblemExample(400, "validation", "The request is not valid", "'reports:write' is not a scope: transactions:write, ledger:read, reconciliation:run, admin", "scopes")
+            .ProblemExample(422, "unknown-tenant", "Unknown tenant", "tenant 'acme' does not exist: create it with POST /api/v1/admin/tenants", "tenant_id");
+        api.MapGet("/", ListAsync).WithName("ListApiKeys").RequireScope(ApiScopes.Admin)
+            .WithSummary("List API keys")
+            .WithDescription("Every key of every tenant, revoked ones too; never a secret.")
+            .Produces<KeyListResponse>();
         // The Location a created key answers with.
-        api.MapGet("/{keyId}", GetAsync).WithName("GetApiKey").RequireScope(ApiScopes.Admin).Produces<ApiKeyInfo>().ProducesProblem(404);
+        api.MapGet("/{keyId}", GetAsync).WithName("GetApiKey").RequireScope(ApiScopes.Admin)
+            .WithSummary("Get an API key")
+            .WithDescription("One key as the list shows it (the `Location` of a created key).")
+            .Produces<ApiKeyInfo>().ProblemExample(404, "not-found", "API key not found", "there is no API key '3f1c2a9b8d7e6f50'");
         api.MapDelete("/{keyId}", RevokeAsync).WithName("RevokeApiKey").RequireScope(ApiScopes.Admin)
-            .Produces<ApiKeyInfo>().ProducesProblem(404);
+            .WithSummary("Revoke an API key")
+            .WithDescription("Revokes the key (again: no change) and answers it as it is now. A revoked key is refused within the key cache's lifetime.")
+            .Produces<ApiKeyInfo>().ProblemExample(404, "not-found", "API key not found", "there is no API key '3f1c2a9b8d7e6f50'");
     }
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]

@@ -1,4 +1,5 @@
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Tenants;
@@ -17,11 +18,22 @@ public static class TenantsApi
     {
         var api = app.MapGroup("/api/v1/admin/tenants").WithTags("Admin");
         api.MapPost("/", CreateAsync).WithName("CreateTenant").RequireScope(ApiScopes.Admin)
-            .Produces<Tenant>(201).ProducesProblem(400).ProducesProblem(409);
-        api.MapGet("/", ListAsync).WithName("ListTenants").RequireScope(ApiScopes.Admin).Produces<TenantListResponse>();
+            .WithSummary("Create a tenant")
+            .WithDescription("A tenant's accounts, transactions, statements and runs are seen only by its keys (make them with POST /admin/keys and its `tenant_id`).")
+            .RequestBody<CreateTenantRequest>()
+            .RequestExample("""{"tenant_id":"acme","name":"ACME Payments Ltd"}""")
+            .Produces<Tenant>(201).ResponseExample(201, TenantExample)
+            .ProblemExample(400, "validation", "The request is not valid", "'name' is required: at most 200 characters saying whose data this is", "name")
+            .ProblemExample(409, "tenant-exists", "The tenant exists", "tenant 'acme' exists already", "tenant_id");
+        api.MapGet("/", ListAsync).WithName("ListTenants").RequireScope(ApiScopes.Admin)
+            .WithSummary("List tenants").WithDescription("Every tenant.").Produces<TenantListResponse>();
         // The Location a created tenant answers with.
-        api.MapGet("/{tenantId}", GetAsync).WithName("GetTenant").RequireScope(ApiScopes.Admin).Produces<Tenant>().ProducesProblem(404);
+        api.MapGet("/{tenantId}", GetAsync).WithName("GetTenant").RequireScope(ApiScopes.Admin)
+            .WithSummary("Get a tenant").WithDescription("One tenant (the `Location` of a created one).")
+            .Produces<Tenant>().ResponseExample(200, TenantExample).ProblemExample(404, "not-found", "Tenant not found", "there is no tenant 'acme'");
     }
+
+    private const string TenantExample = """{"tenant_id":"acme","name":"ACME Payments Ltd","created_at":"2026-11-24T14:29:51.648818+00:00"}""";
 
     /// <summary>The checks a new tenant passes, shared with ./run.sh tenants create.</summary>
     public static (string Field, string Detail)? Check(string? tenantId, string? name) =>

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Admin;
 using LambdaRecon.Api.Health;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Reconciliation;
 using LambdaRecon.Api.Transactions;
@@ -12,7 +14,6 @@ using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Webhooks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Trace;
-using Scalar.AspNetCore;
 
 namespace LambdaRecon.Api.Hosting;
 
@@ -21,7 +22,8 @@ namespace LambdaRecon.Api.Hosting;
 /// </summary>
 public static class ApiHost
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="checkSettings">false only to write the OpenAPI document (./run.sh openapi), which touches no service.</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, bool checkSettings = true)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddApplicationServices();
@@ -29,9 +31,12 @@ public static class ApiHost
         var app = builder.Build();
 
         // Fail at start, naming every missing variable, rather than on the first request that needs it.
-        app.Services.GetRequiredService<EngineSettings>().Require(Function.Requires);
-        // And naming what is wrong with LAMBDARECON_WEBHOOK_PROVIDERS.
-        app.Services.GetRequiredService<WebhookProviders>();
+        if (checkSettings)
+        {
+            app.Services.GetRequiredService<EngineSettings>().Require(Function.Requires);
+            // And naming what is wrong with LAMBDARECON_WEBHOOK_PROVIDERS.
+            app.Services.GetRequiredService<WebhookProviders>();
+        }
 
         app.MapApplication();
         return app;
@@ -48,8 +53,14 @@ public static class ApiHost
         builder.Services.AddSingleton(sp => EmbeddedMetrics.ForFunction("ApiFunction", sp.GetRequiredService<IConfiguration>()));
         builder.Services.AddExceptionHandler<DatabaseUnavailable>();
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        builder.Services.AddOpenApi();
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Numbers are written as numbers, and no endpoint binds a body through these options (each reads its own
+            // JSON strictly), so the web default that also reads "12" as 12 only made the document say
+            // ["integer","string"] with a pattern.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        builder.Services.AddApiContract();
         builder.Services.Configure<KestrelServerOptions>(RequestLimits.Configure);
     }
 
@@ -59,8 +70,7 @@ public static class ApiHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRequestLimits();
-        app.MapOpenApi();
-        app.MapScalarApiReference();
+        app.MapApiContract();
         app.MapHealthApi();
         app.MapTransactionsApi();
         app.MapAccountsApi();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Api.Transactions;
 using LambdaRecon.Core.Reconciliation;
@@ -25,23 +26,83 @@ public static class ReconciliationApi
     {
         var api = app.MapGroup("/api/v1").WithTags("Reconciliation");
         api.MapPost("/statements", ImportStatementAsync).WithName("ImportStatement").RequireScope(ApiScopes.ReconciliationRun)
-            .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200).ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .WithSummary("Import a statement file")
+            .WithDescription("""
+                The statement file as the body, whatever its Content-Type (or the first file of a multipart/form-data form), at
+                most 4 MiB: camt.052/053/054, MT940/942, BAI2 or CSV (with `mapping`), detected when `format` is auto. Each
+                statement of the file goes to the account holding its identifier (or `account_id`), all or none: 201 with the
+                statement's `Location`; the same file again, 200 `already_imported`; a malformed file, 400 naming the line or
+                element; a statement no account holds, 422.
+                """)
+            .RequestBody<string>("text/plain", "text/csv", "application/xml", "application/octet-stream")
+            .Produces<StatementImportResponse>(201).Produces<StatementImportResponse>(200)
+            .ProblemExample(400, "malformed-statement", "The statement was refused whole", "line 4: the amount '12,34.5' is not a decimal", "file")
+            .ProblemExample(413, "body-too-large", "The body is too large", "the body may hold at most 4,194,304 bytes")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist")
+            .ProblemExample(422, "statement-account-unknown", "No account holds the statement's account",
+                "no account of this tenant holds the external id DE89370400440532013000: set it with PUT /api/v1/accounts/{id}/external-ids", "file");
         // The Location an imported statement answers with.
         api.MapGet("/statements/{statementId:guid}", StatementsApi.GetStatementAsync).WithName("GetStatement")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).Produces<StatementView>().ProducesProblem(404);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("Get a statement and its lines")
+            .WithDescription("The statement (account, reference, identifier, balances, format) and its lines in file order as `entries`, `limit` (1–500, default 100) at a time; follow `next_cursor`.")
+            .Produces<StatementView>()
+            .ProblemExample(400, "validation", "The request is not valid", "'limit' must be between 1 and 500", "limit")
+            .ProblemExample(404, "not-found", "Statement not found", "statement 5b0c2a9e-8d7f-4e6a-9b1c-2d3e4f5a6b7c does not exist");
         api.MapGet("/statements", StatementsApi.ListStatementsAsync).WithName("ListStatements")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead).ProducesProblem(400).ProducesProblem(404);
-        api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("List statements")
+            .WithDescription("The tenant's statements (of `account_id`, when given), newest first, `limit` at a time; follow `next_cursor`.")
+            .Produces<StatementListResponse>()
+            .ProblemExample(400, "validation", "The request is not valid", "'limit' must be between 1 and 500", "limit")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
+        api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun)
+            .WithSummary("Reconcile an account now")
+            .WithDescription("Reconciles the account's ledger against itself and against its statement lines not yet matched, and answers the run's counts and details. The body is optional: none runs with the account's match settings.")
+            .OptionalRequestBody<ReconcileRequest>().RequestExample("""{"date_window_days":3,"dry_run":true}""")
+            .Produces<ReconcileResponse>()
+            .ProblemExample(400, "validation", "The request is not valid",
+                "'date_window_days' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, auto_match_threshold and ambiguity_margin 0–100, dry_run a boolean",
+                "date_window_days")
+            .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
         api.MapGet("/accounts/{accountId}/reconciliation-history", HistoryAsync).WithName("ReconciliationHistory")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("List an account's reconciliation runs")
+            .WithDescription("The account's runs, newest first, at most `limit` (1–500, default 50).")
+            .Produces<RunHistoryResponse>().ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
         api.MapGet("/accounts/{accountId}/reconciliation-difference", DifferenceAsync).WithName("ReconciliationDifference")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
-        api.MapGet("/reconciliations/{runId:guid}", RunAsync).WithName("GetReconciliation").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("Get an account's ledger-integrity differences")
+            .WithDescription("The differences the latest run for the account found between the ledger's balances and its entries.")
+            .Produces<DifferencesResponse>().ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
+        api.MapGet("/reconciliations/{runId:guid}", RunAsync).WithName("GetReconciliation").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("Get a reconciliation run and its breaks")
+            .WithDescription("The run and its breaks, `limit` (1–500, default 100) at a time; follow `next_cursor`. Runs without an account are shown to admin keys only.")
+            .Produces<RunResponse>()
+            .ProblemExample(400, "validation", "The request is not valid", "limit is 1–500; cursor is the next_cursor of the previous page", "limit")
+            .ProblemExample(404, "not-found", "Reconciliation run not found", "run 7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5 does not exist");
         api.MapGet("/reconciliations/{runId:guid}/breaks", BreaksExport.BreaksAsync).WithName("ListBreaks")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("List a run's breaks, as JSON pages or one CSV file")
+            .WithDescription("JSON pages by default (`limit`, `cursor`); with `Accept: text/csv` or `?format=csv`, every break of the run streamed as RFC 4180 CSV with a header row. Text cells starting with = + - @, tab or CR are prefixed with ' (CSV injection).")
+            .Produces<RunResponse>().Produces(200, contentType: "text/csv")
+            .ProblemExample(400, "validation", "The request is not valid", "format is json or csv", "format")
+            .ProblemExample(404, "not-found", "Reconciliation run not found", "run 7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5 does not exist");
         api.MapGet("/reconciliations/{runId:guid}/report", RunReport.ReportAsync).WithName("GetReconciliationReport")
-            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead);
-        api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun);
+            .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("A run's review as one self-contained HTML page")
+            .WithDescription("Totals matched by rule, unmatched on each side, amount mismatches, an ageing chart of open breaks and the breaks table with filters; no external script or font, under a strict Content-Security-Policy.")
+            .Produces(200, contentType: "text/html")
+            .ProblemExample(404, "not-found", "Reconciliation run not found", "run 7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5 does not exist");
+        api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun)
+            .WithSummary("Resolve a break")
+            .WithDescription("`adjust` posts an adjustment against the tenant's suspense account in the break's currency (idempotent); `explain` closes the break with the note. Both land in the audit trail.")
+            .RequestBody<ResolveBreakRequest>()
+            .RequestExample("""{"action":"explain","note":"bank fee booked by hand on 2026-11-24"}""")
+            .Produces<ResolvedBreakResponse>()
+            .ProblemExample(400, "validation", "The request is not valid", "action must be adjust (post an adjustment) or explain (close with a note)", "action")
+            .ProblemExample(404, "not-found", "Break not found", "break 2c4e6a8b-0d1f-4a3c-9e5b-7d9f1a3c5e7b does not exist")
+            .ProblemExample(422, "adjustment-failed", "The adjustment could not post", "insufficient-funds: the adjustment would take the account below its overdraft limit");
     }
 
     /// <summary>
@@ -194,7 +255,7 @@ public static class ReconciliationApi
             return AccountsApi.UnknownAccount(accountId);
         }
 
-        return TypedResults.Ok(new { account_id = accountId, runs = await reader.HistoryAsync(tenant, accountId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken) });
+        return TypedResults.Ok(new RunHistoryResponse(accountId, await reader.HistoryAsync(tenant, accountId, Math.Clamp(limit ?? 50, 1, 500), cancellationToken)));
     }
 
     public static async Task<IResult> DifferenceAsync(
@@ -207,7 +268,7 @@ public static class ReconciliationApi
         }
 
         var (runId, differences) = await reader.LatestDifferencesAsync(client.TenantId, client.IsAdmin, accountId, cancellationToken);
-        return TypedResults.Ok(new { account_id = accountId, run_id = runId, differences = differences.Select(DifferenceResponse.From) });
+        return TypedResults.Ok(new DifferencesResponse(accountId, runId, [.. differences.Select(DifferenceResponse.From)]));
     }
 
     /// <summary>A run and its breaks, <c>limit</c> (1–500, default 100) at a time; follow <c>next_cursor</c>.</summary>
@@ -265,7 +326,7 @@ public static class ReconciliationApi
         }
 
         return result.FailureCode is null
-            ? TypedResults.Ok(new { break_id = breakId, status = result.Status, adjustment_transaction_id = result.AdjustmentTransactionId })
+            ? TypedResults.Ok(new ResolvedBreakResponse(breakId, result.Status, result.AdjustmentTransactionId))
             : Problem.Unprocessable("adjustment-failed", "The adjustment could not post", $"{result.FailureCode}: {result.FailureReason}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Statements;
 using LambdaRecon.Infrastructure.Auth;
@@ -22,11 +23,17 @@ public static class StatementMappingsApi
     {
         var api = app.MapGroup("/api/v1/statement-mappings").WithTags("Reconciliation");
         api.MapPost("/", CreateAsync).WithName("CreateStatementMapping").RequireScope(ApiScopes.ReconciliationRun)
-            .Produces<StatementMappingResponse>(201).ProducesProblem(400).ProducesProblem(409);
+            .WithSummary("Store a CSV mapping")
+            .WithDescription("A named mapping of a bank's CSV columns, which statement imports name as `mapping=<name>`.")
+            .RequestBody<CreateStatementMappingRequest>()
+            .Produces<StatementMappingResponse>(201)
+            .ProblemExample(409, "mapping-exists", "The mapping exists", "this tenant has a mapping named 'my-bank' already", "name");
         api.MapGet("/", ListAsync).WithName("ListStatementMappings").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
+            .WithSummary("List CSV mappings").WithDescription("The built-in mappings and the tenant's own.")
             .Produces<StatementMappingListResponse>();
         api.MapGet("/{name}", GetAsync).WithName("GetStatementMapping").RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
-            .Produces<StatementMappingResponse>().ProducesProblem(404);
+            .WithSummary("Get a CSV mapping").WithDescription("A built-in mapping (by name only) or one of the tenant's, with its definition.")
+            .Produces<StatementMappingResponse>().ProblemExample(404, "not-found", "Statement mapping not found", "statement mapping 'my-bank' does not exist");
     }
 
     /// <summary>Stores a mapping. Body: <c>{"name": "my-bank", "definition": {…}}</c> (see <see cref="CsvMappingDefinition"/>).</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using LambdaRecon.Api.Accounts;
 using LambdaRecon.Api.Auth;
 using LambdaRecon.Api.Hosting;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Ledger;
 using LambdaRecon.Core.Monetary;
@@ -18,17 +19,64 @@ public static class TransactionsApi
     {
         var api = app.MapGroup("/api/v1/transactions").WithTags("Transactions");
         api.MapPost("/", CreateAsync).WithName("CreateTransaction").RequireScope(ApiScopes.TransactionsWrite)
+            .WithSummary("Submit a transfer")
+            .WithDescription("""
+                Records the transfer and queues it for the ledger worker, then answers 202 with a `pollUrl`; the worker posts it
+                (POSTED) or refuses it (FAILED, with the reason) moments later. Both accounts must exist in the key's tenant, be
+                open and hold the transaction's currency. Send the same key and body again to get the first answer again (200,
+                `Idempotent-Replayed: true`): a retry after a timeout never moves money twice.
+                """)
+            .RequestBody<CreateTransactionRequest>().Idempotent()
+            .RequestExample("""{"transaction":{"source_account_id":"account-123","destination_account_id":"account-456","amount":100.00},"idempotencyKey":"unique-key-12345"}""")
             .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(409).ProducesProblem(422).ProducesProblem(503);
+            .ResponseExample(202, AcceptedExample).ResponseExample(200, AcceptedExample)
+            .ProblemExample(422, "idempotency-key-reused", "Idempotency key reused with another request",
+                "the idempotency key 'unique-key-12345' was used for a different request: use a new key for a new request", "idempotencyKey")
+            .ProblemExample(503, "queue-unavailable", "The queue is unavailable",
+                "the transaction is recorded but the queue cannot be reached: retry with the same idempotency key");
         api.MapGet("/status/{idempotencyKey}", GetStatusAsync).WithName("GetTransactionStatus")
-            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
+            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead)
+            .WithSummary("Get a transaction by its idempotency key")
+            .WithDescription("The `pollUrl` of an accepted transfer: ACCEPTED, then POSTED (with its ledger entries) or FAILED (with `failure.code` and `failure.reason`). Keys are the client's own: another client's key is not found.")
+            .Produces<TransactionResponse>().ResponseExample(200, TransactionExample)
+            .ProblemExample(404, "not-found", "Transaction not found", "no transaction was submitted with idempotency key 'unique-key-12345' by this client");
         // The same answer for keys that are not plain path segments ("a/b"): the pollUrl names this form for them.
         api.MapGet("/status", GetStatusByQueryAsync).WithName("GetTransactionStatusByQuery")
-            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
-        api.MapGet("/{id:guid}", GetAsync).WithName("GetTransaction").RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead);
+            .RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead)
+            .WithSummary("Get a transaction by an idempotency key given as a query parameter")
+            .WithDescription("The same as GET /transactions/status/{idempotencyKey}, for keys that are not a plain path segment (\"a/b\"): their `pollUrl` names this form.")
+            .Produces<TransactionResponse>().ResponseExample(200, TransactionExample)
+            .ProblemExample(400, "validation", "The request is not valid", "the query parameter idempotency_key is required", "idempotency_key")
+            .ProblemExample(404, "not-found", "Transaction not found", "no transaction was submitted with idempotency key 'a/b' by this client");
+        api.MapGet("/{id:guid}", GetAsync).WithName("GetTransaction").RequireScope(ApiScopes.TransactionsWrite, ApiScopes.LedgerRead)
+            .WithSummary("Get a transaction")
+            .WithDescription("The transaction with its status, amounts, timestamps and, once posted, its ledger entries.")
+            .Produces<TransactionResponse>().ResponseExample(200, TransactionExample)
+            .ProblemExample(404, "not-found", "Transaction not found", "transaction 904e0dc9-fc98-49ad-a65b-4fc56f8e5298 does not exist");
         api.MapPost("/{id:guid}/refund", RefundAsync).WithName("RefundTransaction").RequireScope(ApiScopes.TransactionsWrite)
-            .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+            .WithSummary("Refund a transaction")
+            .WithDescription("Refunds all or part of a POSTED transaction, from its destination back to its source, through the same queue (202). Without `amount` the rest is refunded; the ledger caps the refunds at the original.")
+            .RequestBody<RefundRequest>().Idempotent()
+            .RequestExample("""{"amount":"30.00","reason":"customer returned one item"}""")
+            .Produces<AcceptedResponse>(StatusCodes.Status202Accepted).Produces<AcceptedResponse>(StatusCodes.Status200OK)
+            .ResponseExample(202, RefundAcceptedExample).ResponseExample(200, RefundAcceptedExample)
+            .ProblemExample(404, "not-found", "Transaction not found", "transaction 904e0dc9-fc98-49ad-a65b-4fc56f8e5298 does not exist")
+            .ProblemExample(422, "refund-exceeds-original", "Nothing left to refund", "transaction 904e0dc9-fc98-49ad-a65b-4fc56f8e5298 is refunded in full already")
+            .ProblemExample(503, "queue-unavailable", "The queue is unavailable",
+                "the transaction is recorded but the queue cannot be reached: retry with the same idempotency key");
     }
+
+    private const string AcceptedExample = """
+        {"status":"ACCEPTED","idempotencyKey":"unique-key-12345","transactionId":"904e0dc9-fc98-49ad-a65b-4fc56f8e5298","messageId":"4145be09-35ed-4073-a79a-4e03c384babe","pollUrl":"/api/v1/transactions/status/unique-key-12345"}
+        """;
+
+    private const string RefundAcceptedExample = """
+        {"status":"ACCEPTED","idempotencyKey":"refund-1","transactionId":"d05d0c7e-45aa-4732-add7-13eae6b97b39","messageId":"4fbd99f9-8673-4355-b2fa-50f49228cf79","pollUrl":"/api/v1/transactions/status/refund-1"}
+        """;
+
+    private const string TransactionExample = """
+        {"transaction_id":"904e0dc9-fc98-49ad-a65b-4fc56f8e5298","idempotency_key":"unique-key-12345","type":"transfer","status":"POSTED","amount":"100.00","amount_minor":10000,"currency":"USD","source_account_id":"account-123","destination_account_id":"account-456","refund_of":null,"description":null,"metadata":{},"failure":null,"message_id":"4145be09-35ed-4073-a79a-4e03c384babe","refunded_amount":"0.00","accepted_at":"2026-11-24T14:59:53.674498+00:00","published_at":"2026-11-24T14:59:53.712694+00:00","posted_at":"2026-11-24T14:59:53.858456+00:00","failed_at":null,"entries":[{"entry_id":1,"account_id":"account-123","amount":"-100.00","amount_minor":-10000,"balance_after":"-100.00","balance_after_minor":-10000,"sequence":1,"posted_at":"2026-11-24T14:59:53.872393+00:00"},{"entry_id":2,"account_id":"account-456","amount":"100.00","amount_minor":10000,"balance_after":"100.00","balance_after_minor":10000,"sequence":1,"posted_at":"2026-11-24T14:59:53.872393+00:00"}]}
+        """;
 
     /// <summary>Submits a transfer: 202 with a poll URL once it is recorded and queued.</summary>
     public static async Task<IResult> CreateAsync(HttpContext http, TransactionAcceptance acceptance, CancellationToken cancellationToken)

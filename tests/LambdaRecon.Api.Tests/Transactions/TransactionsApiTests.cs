@@ -380,12 +380,10 @@ public sealed class TransactionsApiTests(ApiFixture api) : IClassFixture<ApiFixt
     {
         using var client = api.Factory.CreateClient();
 
+        // Served without a key; the reference page over it is off by default (OpenApi/ApiReferenceTests).
         var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
-        using var reference = await client.GetAsync("/scalar/v1");
 
         Assert.True(document.GetProperty("paths").TryGetProperty("/api/v1/transactions", out _));
         Assert.True(document.GetProperty("paths").TryGetProperty("/api/v1/accounts/{accountId}/balance", out _));
-        Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
-        Assert.Equal("text/html", reference.Content.Headers.ContentType?.MediaType);
     }
 }
