@@ -96,7 +96,14 @@ internal static partial class ColdStartBenchmark
                 Expect(posted, "POST", $"invocation/{requestId}/response", output, body);
                 posted.Response.StatusCode = 202;
                 posted.Response.Close();
-                Verify("ApiFunction", body.ToArray());
+                try
+                {
+                    Verify("ApiFunction", body.ToArray());
+                }
+                catch (InvalidOperationException wrong)
+                {
+                    throw new InvalidOperationException($"{file}: {wrong.Message}\n{output}", wrong);
+                }
             }
 
             var warm = times[1..];
