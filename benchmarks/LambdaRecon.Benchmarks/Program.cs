@@ -45,6 +45,6 @@ switch (command)
     case "parse-camt053":
         return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] | e2e [--clients N] [--seconds N] [--concurrency N] | cold-start [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] | e2e [--clients N] [--seconds N] [--concurrency N] | cold-start [--runtime-api] [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }

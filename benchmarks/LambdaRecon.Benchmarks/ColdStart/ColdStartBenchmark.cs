@@ -13,8 +13,9 @@ namespace LambdaRecon.Benchmarks.ColdStart;
 /// invocation), then 50 more (steady state). The parent spawns that child 5 times per function and reports
 /// medians, for a plain (JIT) publish and a ReadyToRun one side by side, their runs alternating.
 ///   ./bench.sh cold-start --publish /tmp/pub      (expects /tmp/pub/{jit,r2r}/{Api,LedgerWorker,Reconciler})
+/// With --runtime-api, the API function on a custom runtime instead (ColdStartBenchmark.RuntimeApi.cs).
 /// </summary>
-internal static class ColdStartBenchmark
+internal static partial class ColdStartBenchmark
 {
     private const int Runs = 5;
     private const int Steady = 50;
@@ -35,6 +36,11 @@ internal static class ColdStartBenchmark
 
         var at = Array.IndexOf(args, "--publish");
         var publish = at >= 0 ? args[at + 1] : "/tmp/lambdarecon-publish";
+        if (args.Contains("--runtime-api"))
+        {
+            return await RunRuntimeApiAsync(publish);
+        }
+
         var events = Directory.CreateTempSubdirectory("cold-start-").FullName;
         var root = RepositoryRoot();
         File.Copy(Path.Combine(root, "tests/LambdaRecon.Local.Tests/Events/http-api-v2-health.json"), Path.Combine(events, "ApiFunction.json"));

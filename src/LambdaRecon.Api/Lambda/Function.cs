@@ -50,6 +50,14 @@ public sealed class Function
         }
     }
 
+    /// <summary>The custom runtime's start: the app is up (or its failure thrown for /init/error) before the first event.</summary>
+    internal static async Task<Func<Stream, Task<Stream>>> StartForRuntimeLoopAsync()
+    {
+        var function = new Function();
+        await Server.Value;
+        return function.HandleAsync;
+    }
+
     private static async Task<ApiGatewayServer> StartAsync()
     {
         Interlocked.Increment(ref _starts);
