@@ -83,7 +83,7 @@ public static partial class AccountsApi
     }
 
     private const string AccountExample = """
-        {"account_id":"account-123","currency":"USD","kind":"funding","overdraft_limit":null,"status":"open","balance":"0.00","balance_minor":0,"metadata":{},"created_at":"2026-11-24T14:29:51.648818+00:00","external_ids":[]}
+        {"account_id":"account-123","currency":"USD","kind":"funding","overdraft_limit":null,"overdraft_limit_minor":null,"status":"open","balance":"0.00","balance_minor":0,"metadata":{},"created_at":"2026-11-24T14:29:51.648818+00:00","external_ids":[]}
         """;
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]

@@ -17,6 +17,7 @@ internal sealed class DocumentContract(IHttpContextAccessor accessor) : IOpenApi
         ("Transactions", "Transfers and refunds: accepted with an idempotency key (202), queued, posted to the ledger by the worker; poll their status."),
         ("Accounts", "Ledger accounts: open them, read their balance, ledger entries and audit trail, set the bank identifiers statements are routed by."),
         ("Reconciliation", "Bank and PSP statements imported and matched against the ledger: runs, breaks, suggestions, match settings, CSV mappings."),
+        ("Webhooks", "Signed events pushed by payment providers (Stripe, or any configured HMAC scheme): stored, acknowledged at once, read back."),
         ("Admin", "API keys and tenants, for operators holding the `admin` scope."),
         ("Monitoring", "Liveness, readiness, queue and cache figures, and the dead-letter redrive."),
     ];

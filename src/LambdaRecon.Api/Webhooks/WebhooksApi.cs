@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LambdaRecon.Api.Auth;
+using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Webhooks;
 using LambdaRecon.Infrastructure.Auth;
@@ -34,9 +35,24 @@ public static partial class WebhooksApi
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks");
-        group.MapPost("/{provider}", ReceiveAsync).WithName("ReceiveWebhook");
-        group.MapGet("/events", ListAsync).WithName("ListWebhookEvents").RequireScope(ApiScopes.LedgerRead);
-        group.MapGet("/events/{id:guid}", GetAsync).WithName("GetWebhookEvent").RequireScope(ApiScopes.LedgerRead);
+        group.MapPost("/{provider}", ReceiveAsync).WithName("ReceiveWebhook")
+            .WithSummary("Receive a payment provider's signed event")
+            .WithDescription("No API key: the provider's signature over the exact body (Stripe: the `Stripe-Signature` header; others as configured in `LAMBDARECON_WEBHOOK_PROVIDERS`) authenticates it, and the secret that verifies it names the tenant. The event is stored and acknowledged at once; a redelivery answers `duplicate`, the same id with another body `conflict` (stored, never applied). See docs/webhooks.md.")
+            .Produces<WebhookAck>()
+            .ResponseExample(200, """{"id":"0193f0b2-7c1e-7a4e-9d2b-5c6e7f8a9b0c","provider":"stripe","event_id":"evt_1QbC2dE3fG4hI5jK","event_type":"charge.succeeded","status":"stored"}""")
+            .ProblemExample(400, "webhook-signature", "The webhook signature is not valid", "no v1 signature matches a configured secret")
+            .ProblemExample(404, "not-found", "Webhook provider not found", "no webhook provider 'acme' is configured")
+            .ProblemExample(413, "body-too-large", "The body is too large", "the body may hold at most 262,144 bytes");
+        group.MapGet("/events", ListAsync).WithName("ListWebhookEvents").RequireScope(ApiScopes.LedgerRead)
+            .WithSummary("List received webhook events")
+            .WithDescription("Newest first, `limit` at a time; filter by `provider`, `type`, `status`, `since` and `until`; follow `next_cursor`.")
+            .Produces<WebhookEventListResponse>()
+            .ProblemExample(400, "validation", "The request is not valid", "'limit' must be between 1 and 500", "limit");
+        group.MapGet("/events/{id:guid}", GetAsync).WithName("GetWebhookEvent").RequireScope(ApiScopes.LedgerRead)
+            .WithSummary("Get a received webhook event")
+            .WithDescription("The event as stored, with its JSON body, its processing outcome and any conflicting deliveries of the same id.")
+            .Produces<WebhookEventView>()
+            .ProblemExample(404, "not-found", "Webhook event not found", "webhook event 0193f0b2-7c1e-7a4e-9d2b-5c6e7f8a9b0c does not exist");
         return app;
     }
 
