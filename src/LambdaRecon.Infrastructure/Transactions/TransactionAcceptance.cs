@@ -128,7 +128,7 @@ public sealed partial class TransactionAcceptance(
         // The first request stopped before it published (SQS was down, or it crashed): finish its work.
         var view = await reader.GetAsync(tenant, entry.TransactionId, cancellationToken)
             ?? throw new InvalidOperationException($"idempotency key {key} names transaction {entry.TransactionId}, which does not exist");
-        return await PublishAsync(request, view.Record, cancellationToken);
+        return await PublishAsync(request, view.Record);
     }
 
     /// <summary>Records a new transaction under the key and publishes it; a key taken meanwhile is answered as known.</summary>
@@ -150,7 +150,7 @@ public sealed partial class TransactionAcceptance(
                 : new AcceptOutcome.InFlight(null);
         }
 
-        return await PublishAsync(request, transaction, cancellationToken);
+        return await PublishAsync(request, transaction);
     }
 
     /// <summary>
@@ -162,7 +162,12 @@ public sealed partial class TransactionAcceptance(
             ? "/api/v1/transactions/status/" + Uri.EscapeDataString(key)
             : "/api/v1/transactions/status?idempotency_key=" + Uri.EscapeDataString(key));
 
-    private async Task<AcceptOutcome> PublishAsync(AcceptRequest request, TransactionRecord transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes a recorded transaction and records the answer. It takes no cancellation: once the transaction is
+    /// recorded, a client that hangs up (or a request aborted) must not leave it unpublished for the sweep to find
+    /// a minute later; the SQS client's and Npgsql's own timeouts bound the wait.
+    /// </summary>
+    private async Task<AcceptOutcome> PublishAsync(AcceptRequest request, TransactionRecord transaction)
     {
         var (tenant, client, key) = (request.TenantId, request.ClientId, request.IdempotencyKey);
         // The request's span (the trace's root) names what it accepted, for a search by transaction id.
@@ -171,7 +176,7 @@ public sealed partial class TransactionAcceptance(
         string messageId;
         try
         {
-            messageId = await publisher.PublishAsync(TransactionMessage.From(transaction), request.RequestId, cancellationToken);
+            messageId = await publisher.PublishAsync(TransactionMessage.From(transaction), request.RequestId, CancellationToken.None);
         }
         catch (QueueUnavailableException e)
         {
@@ -184,7 +189,7 @@ public sealed partial class TransactionAcceptance(
 
         var body = JsonSerializer.Serialize(
             new AcceptedResponse("ACCEPTED", key, transaction.Id, messageId, PollUrl(request.PathBase, key)), AcceptJsonContext.Default.AcceptedResponse);
-        await intake.CompleteAsync(tenant, client, key, transaction.Id, messageId, Accepted, body, cancellationToken);
+        await intake.CompleteAsync(tenant, client, key, transaction.Id, messageId, Accepted, body, CancellationToken.None);
         await cache.SetAsync(tenant, client, key, new CachedResponse(Convert.ToHexString(request.RequestHash), Accepted, body));
         return new AcceptOutcome.Accepted(transaction.Id, body);
     }
