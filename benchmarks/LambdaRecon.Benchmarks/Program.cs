@@ -8,7 +8,7 @@ using LambdaRecon.Benchmarks.Worker;
 // them; the reconciliation core's need none:
 //   ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N] [--batch 1|10|100|1000]
 //   ./bench.sh worker
-//   ./bench.sh api [--clients 16] [--seconds 20]                   (load from wrk, a separate process)
+//   ./bench.sh api [--clients 16] [--seconds 20] [--warmup 15]      (load from wrk, a separate process)
 //   ./bench.sh e2e [--clients 16] [--seconds 10] [--concurrency 4]
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
@@ -45,6 +45,6 @@ switch (command)
     case "parse-camt053":
         return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] | e2e [--clients N] [--seconds N] [--concurrency N] | cold-start [--runtime-api] [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] [--warmup N] | e2e [--clients N] [--seconds N] [--concurrency N] | cold-start [--runtime-api] [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }
