@@ -58,9 +58,11 @@ public static class ReconciliationApi
             .ProblemExample(404, "not-found", "Account not found", "account 'account-789' does not exist");
         api.MapPost("/accounts/{accountId}/reconcile", ReconcileAsync).WithName("Reconcile").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Reconcile an account now")
-            .WithDescription("Reconciles the account's ledger against itself and against its statement lines not yet matched, and answers the run's counts and details. The body is optional: none runs with the account's match settings.")
+            .WithDescription("Reconciles the account's ledger against itself and against its statement lines not yet matched, and answers the run's counts and details. A run not finished within `LAMBDARECON_RECONCILE_WAIT_SECONDS` (default 2) is answered 202 with its run id and `Location`, and goes on: GET the run to follow it (`pending`, `in_progress` with counts, `completed`, `failed` with the reason). The body is optional: none runs with the account's match settings.")
             .OptionalRequestBody<ReconcileRequest>().RequestExample("""{"date_window_days":3,"dry_run":true}""")
             .Produces<ReconcileResponse>()
+            .Produces<ReconcileAcceptedResponse>(202)
+            .ResponseExample(202, """{"run_id":"7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5","account_id":"account-123","state":"pending","location":"/api/v1/reconciliations/7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5"}""")
             .ProblemExample(400, "validation", "The request is not valid",
                 "'date_window_days' is not valid: from/to must be ISO 8601 instants, statement_ids an array of uuids, date_window_days 0–31, fee_tolerance_minor ≥ 0, fee_tolerance_bp 0–10000, auto_match_threshold and ambiguity_margin 0–100, dry_run a boolean",
                 "date_window_days")
@@ -234,7 +236,7 @@ public static class ReconciliationApi
         // A failure from here on is the run's to record (state failed, its reason, its span), as for a scheduled run.
         var location = $"{http.Request.PathBase}/api/v1/reconciliations/{runId}";
         http.Response.Headers.RetryAfter = "1";
-        return TypedResults.Accepted(location, new { run_id = runId, account_id = accountId, state = RunStates.Pending, location });
+        return TypedResults.Accepted(location, new ReconcileAcceptedResponse(runId, accountId, RunStates.Pending, location));
     }
 
     /// <summary>

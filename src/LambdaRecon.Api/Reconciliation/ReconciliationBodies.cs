@@ -43,6 +43,9 @@ public sealed record RunHistoryResponse(string AccountId, IReadOnlyList<RunView>
 
 public sealed record DifferencesResponse(string AccountId, Guid? RunId, IReadOnlyList<DifferenceResponse> Differences);
 
+/// <summary>A run still going after the reconcile's wait: where to follow it.</summary>
+public sealed record ReconcileAcceptedResponse(Guid RunId, string AccountId, string State, string Location);
+
 public sealed record ResolvedBreakResponse(Guid BreakId, string Status, Guid? AdjustmentTransactionId);
 
 public sealed record SuggestionPageResponse(Guid RunId, IReadOnlyList<SuggestionView> Suggestions, string? NextCursor);
