@@ -513,7 +513,7 @@ CREATE TABLE IF NOT EXISTS webhook_event_conflicts (
 CREATE TABLE IF NOT EXISTS webhook_event_outcomes (
     id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id     uuid        NOT NULL REFERENCES webhook_events (id),
-    status       text        NOT NULL CHECK (status IN ('processed', 'held', 'ignored', 'failed')),
+    status       text        NOT NULL CHECK (status IN ('processed', 'held', 'ignored', 'failed', 'no-clearing-account')),
     detail       jsonb       NOT NULL DEFAULT '{}'::jsonb,
     at           timestamptz NOT NULL DEFAULT now()
 );

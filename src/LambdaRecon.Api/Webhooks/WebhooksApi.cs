@@ -61,8 +61,8 @@ public static partial class WebhooksApi
     /// event and answers 200 at once; an unknown event type is stored and acknowledged like any other.
     /// </summary>
     public static async Task<IResult> ReceiveAsync(
-        string provider, HttpContext http, WebhookProviders providers, WebhookEventStore events, TimeProvider clock, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        string provider, HttpContext http, WebhookProviders providers, WebhookEventStore events, WebhookEventProcessor processor, TimeProvider clock,
+        ILoggerFactory loggers, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
     {
         if (providers.Find(provider) is not { } definition)
         {
@@ -123,6 +123,19 @@ public static partial class WebhooksApi
         else
         {
             Log.Received(logger, definition.Name, eventId, eventType, status, receipt.Id);
+            // Processed here, once the answer is decided (200 whatever processing makes of it) and under the host's token, not the
+            // request's: a provider that hangs up does not stop it. A redelivery is processed again, harmlessly (the record's line
+            // id is the event id), which also finishes an event whose first processing never ran. docs/webhooks.md says why not the queue.
+            try
+            {
+                var outcome = await processor.ProcessAsync(receipt.Id, lifetime.ApplicationStopping);
+                Log.Processed(logger, definition.Name, eventId, outcome.Status, outcome.Reason);
+            }
+            catch (Exception e)
+            {
+                // Even a shutdown mid-way: the event is stored, and a redelivery or a replay processes it.
+                Log.ProcessingFailed(logger, definition.Name, eventId, e);
+            }
         }
 
         return TypedResults.Ok(new WebhookAck(receipt.Id, definition.Name, eventId, eventType, status));
@@ -188,5 +201,11 @@ public static partial class WebhooksApi
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Provider} {EventId} was delivered again with other bytes: kept as a conflict of {WebhookEventId}, not applied")]
         public static partial void Conflict(ILogger logger, string provider, string eventId, Guid webhookEventId);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Provider} {EventId} processed: {Outcome} {Reason}")]
+        public static partial void Processed(ILogger logger, string provider, string eventId, string outcome, string? reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "Webhook {Provider} {EventId} was stored and acknowledged, but its processing failed")]
+        public static partial void ProcessingFailed(ILogger logger, string provider, string eventId, Exception exception);
     }
 }

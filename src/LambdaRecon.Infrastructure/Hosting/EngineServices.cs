@@ -53,6 +53,7 @@ public static class EngineServices
         services.AddSingleton<SuggestionStore>();
         services.AddSingleton<ScheduledReconciliation>();
         services.AddSingleton<WebhookEventStore>();
+        services.AddSingleton<WebhookEventProcessor>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new WebhookProviders(sp.GetRequiredService<IConfiguration>(), () => sp.GetRequiredService<EngineResources>().Ssm));
         if (WorkerHeartbeat.InProcess is { } heartbeat)
