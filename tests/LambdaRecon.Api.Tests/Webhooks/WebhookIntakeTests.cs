@@ -242,8 +242,9 @@ public sealed class WebhookIntakeTests(ApiFixture api) : IClassFixture<ApiFixtur
             ids.Add(id);
         }
 
+        // A type that moves no money is processed as 'ignored' before the answer.
         using var reader = api.Client();
-        var first = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?provider=stripe&type={type}&status=received&limit=2"));
+        var first = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?provider=stripe&type={type}&status=ignored&limit=2"));
         var cursor = first.GetProperty("next_cursor").GetString();
         var second = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?type={type}&limit=2&cursor={cursor}"));
         var none = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?type={type}&status=processed"));
