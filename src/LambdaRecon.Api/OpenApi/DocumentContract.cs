@@ -28,10 +28,10 @@ internal sealed class DocumentContract(IHttpContextAccessor accessor) : IOpenApi
         {
             Title = "LambdaRecon",
             Version = ApiContract.Version,
-            Summary = "Payment transactions with durable idempotency, a double-entry ledger, and statement reconciliation.",
+            Summary = "Payment transactions with durable idempotency, a balanced debit-and-credit ledger, and statement reconciliation.",
             Description = """
                 LambdaRecon accepts payment transactions with durable idempotency, posts them from an SQS FIFO queue into a
-                double-entry ledger in PostgreSQL, and reconciles the ledger with imported bank and PSP statements.
+                ledger of balanced debit and credit entries in PostgreSQL, and reconciles the ledger with imported bank and PSP statements.
 
                 **Money** is written two ways in every answer: a decimal string in major units (`"12.34"`) and the exact
                 integer of minor units (`amount_minor: 1234`). Requests take amounts in major units, as a JSON number or

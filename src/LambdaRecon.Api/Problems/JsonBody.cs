@@ -86,7 +86,7 @@ public static class JsonBody
 
         return value.ValueKind switch
         {
-            // The raw text of a JSON number, never a binary floating-point value: "100.10" stays 100.10.
+            // The raw text of a JSON number, never a binary approximation of it: "100.10" stays 100.10.
             JsonValueKind.Number => (value.GetRawText(), null),
             JsonValueKind.String => (value.GetString(), null),
             _ => (null, Problem.Validation(Field(path, name), $"'{Field(path, name)}' must be a number or a string such as \"100.00\"")),

@@ -71,7 +71,7 @@ public static class BreaksExport
         Text(b.ResolvedBy), b.ResolvedAt?.ToString("O", CultureInfo.InvariantCulture) ?? "", Text(b.ResolutionNote), b.AdjustmentTransactionId?.ToString() ?? "");
 
     /// <summary>
-    /// A text field as RFC 4180 writes it: in double quotes, quotes doubled, when it holds a comma, a quote, CR or LF. Text that
+    /// A text field as RFC 4180 writes it: quoted, each quote written twice, when it holds a comma, a quote, CR or LF. Text that
     /// a spreadsheet would run as a formula (it starts with =, +, -, @, tab or CR) is prefixed with a single quote, as OWASP's
     /// "CSV Injection" advises; the amount columns are this API's own numbers and are written as they are.
     /// </summary>

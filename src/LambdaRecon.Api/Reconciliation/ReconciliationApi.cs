@@ -243,8 +243,8 @@ public static class ReconciliationApi
     /// How long POST /reconcile waits for its run before answering 202: LAMBDARECON_RECONCILE_WAIT_SECONDS (a number ≥ 0), default 2.
     /// </summary>
     public static TimeSpan ReconcileWait(IConfiguration configuration) =>
-        double.TryParse(configuration["LAMBDARECON_RECONCILE_WAIT_SECONDS"], System.Globalization.NumberStyles.Float,
-            System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && double.IsFinite(seconds)
+        double.TryParse(configuration["LAMBDARECON_RECONCILE_WAIT_SECONDS"], System.Globalization.NumberStyles.Float, // not money: seconds
+            System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && double.IsFinite(seconds) // not money: seconds
             ? TimeSpan.FromSeconds(Math.Min(seconds, 900))
             : TimeSpan.FromSeconds(2);
 
