@@ -204,20 +204,22 @@ public sealed class LedgerStore(NpgsqlDataSource dataSource)
                 new NpgsqlParameter<string[]>("statuses", decisions.Select(d => d.Posted ? "POSTED" : "FAILED").ToArray()),
                 new NpgsqlParameter<string?[]>("codes", decisions.Select(d => d.FailureCode).ToArray()),
                 new NpgsqlParameter<string?[]>("reasons", decisions.Select(d => d.FailureReason).ToArray())));
-            if (entries.Length > 0)
-            {
-                writeBatch.BatchCommands.Add(Command(
-                    """
-                    INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
-                    SELECT * FROM unnest(@transactions, @accounts, @amounts, @currencies, @balances, @sequences)
-                    """,
-                    new NpgsqlParameter<Guid[]>("transactions", entries.Select(e => e.TransactionId).ToArray()),
-                    new NpgsqlParameter<string[]>("accounts", entries.Select(e => e.AccountId).ToArray()),
-                    new NpgsqlParameter<long[]>("amounts", entries.Select(e => e.Amount).ToArray()),
-                    new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
-                    new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
-                    new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
-            }
+        }
+
+        // Entries only for what posted: a batch of refusals writes statuses and commits.
+        if (entries.Length > 0)
+        {
+            writeBatch.BatchCommands.Add(Command(
+                """
+                INSERT INTO ledger_entries (transaction_id, account_id, amount, currency, balance_after, sequence)
+                SELECT * FROM unnest(@transactions, @accounts, @amounts, @currencies, @balances, @sequences)
+                """,
+                new NpgsqlParameter<Guid[]>("transactions", entries.Select(e => e.TransactionId).ToArray()),
+                new NpgsqlParameter<string[]>("accounts", entries.Select(e => e.AccountId).ToArray()),
+                new NpgsqlParameter<long[]>("amounts", entries.Select(e => e.Amount).ToArray()),
+                new NpgsqlParameter<string[]>("currencies", entries.Select(e => e.Currency).ToArray()),
+                new NpgsqlParameter<long[]>("balances", entries.Select(e => e.BalanceAfter).ToArray()),
+                new NpgsqlParameter<long[]>("sequences", entries.Select(e => e.Sequence).ToArray())));
         }
 
         writeBatch.BatchCommands.Add(Command("COMMIT"));
