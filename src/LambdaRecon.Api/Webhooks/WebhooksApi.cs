@@ -124,8 +124,8 @@ public static partial class WebhooksApi
         {
             Log.Received(logger, definition.Name, eventId, eventType, status, receipt.Id);
             // Processed here, once the answer is decided (200 whatever processing makes of it) and under the host's token, not the
-            // request's: a provider that hangs up does not stop it. A redelivery is processed again, harmlessly (the record's line
-            // id is the event id), which also finishes an event whose first processing never ran. docs/webhooks.md says why not the queue.
+            // request's: a provider that hangs up does not stop it. A redelivery of an event already processed changes nothing;
+            // one whose processing failed or never ran is processed now (the record's line id is the event id). docs/webhooks.md says why not the queue.
             try
             {
                 var outcome = await processor.ProcessAsync(receipt.Id, lifetime.ApplicationStopping);

@@ -20,6 +20,18 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
     public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken)
     {
+        // A redelivery of an event already applied (or already ignored) changes nothing, not even a new empty run: a
+        // provider retries for days. One whose processing failed, or never ran, is processed again.
+        await using (var last = dataSource.CreateCommand(
+            "SELECT status FROM webhook_event_outcomes WHERE event_id = @id ORDER BY id DESC LIMIT 1"))
+        {
+            last.Parameters.AddWithValue("id", webhookEventId);
+            if (await last.ExecuteScalarAsync(cancellationToken) is "processed" or "ignored")
+            {
+                return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
+            }
+        }
+
         WebhookOutcome outcome;
         try
         {

@@ -88,6 +88,9 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
             $"SELECT count(*) FROM reconciliation_matches WHERE account_id = '{clearing}' AND transaction_id = '{transactionId}' AND rule = 'EndToEndId'"));
         Assert.Equal(1L, await api.CountAsync($"SELECT count(*) FROM reconciliation_matches WHERE account_id = '{clearing}' AND line_id = '{eventId}'"));
         Assert.Equal("processed", await StatusAsync(eventId));
+        // The redelivery was not processed again: one outcome, one run.
+        Assert.Equal(1L, await api.CountAsync(
+            $"SELECT count(*) FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id WHERE e.event_id = '{eventId}'"));
 
         // The run the event started, as a person reads it: one pair, nothing left open.
         var runId = await api.Database.ScalarAsync<Guid>(
