@@ -47,7 +47,10 @@ public static class EngineServices
         services.AddSingleton<StatementMappingStore>();
         services.AddSingleton<ExternalIdStore>();
         services.AddSingleton<StatementImporter>();
-        services.AddSingleton<ReconciliationService>();
+        services.AddSingleton(sp => new ReconciliationService(sp.GetRequiredService<NpgsqlDataSource>())
+        {
+            WebhookWindow = WebhookWindow(sp.GetRequiredService<IConfiguration>()),
+        });
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();
         services.AddSingleton<SuggestionStore>();
@@ -89,6 +92,13 @@ public static class EngineServices
         });
         return services;
     }
+
+    /// <summary>
+    /// LAMBDARECON_WEBHOOK_WINDOW_SECONDS (3600 unless set): how long a webhook event waits for its counterpart
+    /// (its ledger match, or the event it follows) before it is reported.
+    /// </summary>
+    public static TimeSpan WebhookWindow(IConfiguration configuration) =>
+        TimeSpan.FromSeconds(int.TryParse(configuration["LAMBDARECON_WEBHOOK_WINDOW_SECONDS"], out var seconds) && seconds >= 0 ? seconds : 3600);
 
     /// <summary>
     /// One flat JSON object per line on stdout (<see cref="JsonLineLoggerProvider"/>): what Lambda hands to

@@ -21,6 +21,14 @@ public sealed record AccountRun(RunSummary Summary, MatchResult Matches, IReadOn
 public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 {
     /// <summary>
+    /// How long a record that came from a payment provider's webhook waits for its counterpart before an unmatched
+    /// one is a break: a charge's event may arrive before its transfer is posted. Until then it is unmatched, not a
+    /// break; the first run after the window writes the break. Zero (the default here) waits for nothing; the
+    /// composition root sets LAMBDARECON_WEBHOOK_WINDOW_SECONDS (3600 unless set).
+    /// </summary>
+    public TimeSpan WebhookWindow { get; init; }
+
+    /// <summary>
     /// Lists an on-demand run as pending, then starts it on the thread pool: the caller answers with the id while the
     /// returned task works. <paramref name="stopping"/> is the host's, not a request's: the run outlives the request.
     /// </summary>
@@ -60,7 +68,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 
             options = options with { Rejected = await RejectedPairingsAsync(accountId, cancellationToken) };
             var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
-            var lines = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
+            var (lines, waiting) = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
             await ProgressAsync(runId, new { step = "matching", ledger_items = ledger.Count, statement_lines = lines.Count }, cancellationToken);
             var result = Matcher.Match(ledger, lines, options);
             // A caller that has just checked the whole ledger passes the account's share instead of checking again.
@@ -87,7 +95,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             await RunStore.CompleteAsync(connection, runToWrite, summary, counts with { step = "done" }, cancellationToken);
             await RunStore.InsertDifferencesAsync(connection, runToWrite, differences, cancellationToken);
             await InsertMatchesAsync(connection, runToWrite, accountId, result, cancellationToken);
-            await InsertBreaksAsync(connection, runToWrite, accountId, result, cancellationToken);
+            await InsertBreaksAsync(connection, runToWrite, accountId, result, waiting, cancellationToken);
             await SuggestionStore.InsertAsync(connection, runToWrite, accountId, result.Suggestions, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new AccountRun(summary, result, differences);
@@ -165,7 +173,8 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         return items;
     }
 
-    private async Task<List<StatementLine>> StatementLinesAsync(
+    /// <returns>The lines, and the ids of those still within <see cref="WebhookWindow"/> (no break yet when unmatched).</returns>
+    private async Task<(List<StatementLine> Lines, HashSet<string> Waiting)> StatementLinesAsync(
         string accountId, DateTimeOffset? from, DateTimeOffset? to, int windowDays, IReadOnlyList<Guid>? statementIds, CancellationToken cancellationToken)
     {
         // The window widens the period on both sides: a payment posted on the 31st may be booked on the 2nd.
@@ -183,7 +192,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                  WHERE b.account_id = @account AND b.batch_count > 0 AND b.entry_ref IS NOT NULL
             )
             SELECT r.line_id, r.source_line, r.amount, r.currency, r.booking_date, r.value_date, r.reference, r.end_to_end_id,
-                   r.counterparty, r.description, r.fee, r.net, r.is_reversal, r.entry_ref, r.batch_count, r.payout_id, r.category
+                   r.counterparty, r.description, r.fee, r.net, r.is_reversal, r.entry_ref, r.batch_count, r.payout_id, r.category,
+                   EXISTS (SELECT 1 FROM statements s
+                            WHERE s.id = r.statement_id AND s.imported_by LIKE 'webhook:%' AND s.imported_at > now() - @webhook_window)
               FROM external_records r
              WHERE r.account_id = @account
                AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.line_id = r.line_id AND b.detailed)
@@ -202,7 +213,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<DateTime?>("to", to?.UtcDateTime) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.AddWithValue("window", windowDays);
         command.Parameters.Add(new NpgsqlParameter<Guid[]?>("statements", statementIds?.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.AddWithValue("webhook_window", WebhookWindow);
         var lines = new List<StatementLine>();
+        var waiting = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -215,9 +228,13 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                 reader.IsDBNull(11) ? null : new Money(reader.GetInt64(11), currency),
                 IsReversal: reader.GetBoolean(12), EntryRef: Text(reader, 13), BatchCount: reader.GetInt32(14), PayoutId: Text(reader, 15),
                 Category: Text(reader, 16)));
+            if (reader.GetBoolean(17))
+            {
+                waiting.Add(reader.GetString(0));
+            }
         }
 
-        return lines;
+        return (lines, waiting);
     }
 
     private static async Task InsertMatchesAsync(NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, CancellationToken cancellationToken)
@@ -254,14 +271,16 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task InsertBreaksAsync(NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, CancellationToken cancellationToken)
+    private static async Task InsertBreaksAsync(
+        NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, HashSet<string> waiting, CancellationToken cancellationToken)
     {
         var rows = new List<(string Kind, Guid? Transaction, string? Line, long Amount, string Currency, string Detail)>();
         rows.AddRange(result.UnmatchedInternal.Select(i =>
             ("unmatched_internal", (Guid?)Guid.Parse(i.Id), (string?)null, i.Amount.Minor, i.Amount.Currency.Code,
              JsonSerializer.Serialize(new { date = i.Date, reference = i.Reference, counterparty = i.Counterparty }))));
         // A reversal line that no refund or adjustment settled is its own kind of break: money taken back.
-        rows.AddRange(result.UnmatchedExternal.Select(e =>
+        // A webhook's record still within its window is waiting for its counterpart, not yet a break.
+        rows.AddRange(result.UnmatchedExternal.Where(e => !waiting.Contains(e.LineId)).Select(e =>
             (e.IsReversal ? "reversal" : "unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
              JsonSerializer.Serialize(new { value_date = e.ValueDate, reference = e.Reference, end_to_end_id = e.EndToEndId, source_line = e.SourceLine, description = e.Description }))));
         // A mismatch's amount is what the statement says beyond the ledger: the adjustment that would settle it.
