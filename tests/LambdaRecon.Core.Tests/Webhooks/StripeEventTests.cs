@@ -145,7 +145,7 @@ public class StripeEventTests
 
         var line = Assert.Single(read.Lines);
         Assert.Equal(("txn_c3", 2000L, 88L, 1912L), (line.LineId, line.Amount.Minor, line.Fee!.Value.Minor, line.Net!.Value.Minor));
-        Assert.Equal(("ch_3", "charge", "ch_3", new DateOnly(2023, 11, 17)), (line.Reference, line.Category, read.Charge, line.ValueDate));
+        Assert.Equal(("ch_3", "charge", "ch_3", new DateOnly(2023, 11, 16)), (line.Reference, line.Category, read.Charge, line.ValueDate));
     }
 
     [Fact]
