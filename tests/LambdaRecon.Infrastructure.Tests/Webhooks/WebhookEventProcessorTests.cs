@@ -148,4 +148,13 @@ public sealed class WebhookEventProcessorTests : IAsyncLifetime
         Assert.Equal(1, await RecordsAsync());
         Assert.Equal(2, await OutcomesAsync(charge.Id));
     }
+
+    [Fact]
+    public void The_hold_window_is_an_hour_unless_LAMBDARECON_WEBHOOK_HOLD_SECONDS_says_otherwise_and_nonsense_is_refused()
+    {
+        Assert.Equal(TimeSpan.FromHours(1), WebhookEventProcessor.HoldWindow(_ => null));
+        Assert.Equal(TimeSpan.FromSeconds(90), WebhookEventProcessor.HoldWindow(name => name == "LAMBDARECON_WEBHOOK_HOLD_SECONDS" ? "90" : null));
+        Assert.Throws<FormatException>(() => WebhookEventProcessor.HoldWindow(_ => "-5"));
+        Assert.Throws<FormatException>(() => WebhookEventProcessor.HoldWindow(_ => "0"));
+    }
 }
