@@ -140,6 +140,12 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         {
             await ReleaseHeldAsync(webhookEventId, outcome, cancellationToken);
         }
+        else if (outcome.Status == "held")
+        {
+            // Its predecessor, processed concurrently, may have looked for held events before this hold was appended:
+            // checking once more after appending means one of the two always sees the other. Still held, it appends nothing.
+            return await ProcessAsync(webhookEventId, cancellationToken);
+        }
 
         return outcome;
     }
