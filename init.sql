@@ -513,11 +513,16 @@ CREATE TABLE IF NOT EXISTS webhook_event_conflicts (
 CREATE TABLE IF NOT EXISTS webhook_event_outcomes (
     id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event_id     uuid        NOT NULL REFERENCES webhook_events (id),
-    status       text        NOT NULL CHECK (status IN ('processed', 'held', 'ignored', 'failed', 'no-clearing-account')),
+    status       text        NOT NULL CHECK (status IN ('processed', 'held', 'ignored', 'failed', 'no-clearing-account', 'orphaned')),
     detail       jsonb       NOT NULL DEFAULT '{}'::jsonb,
     at           timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS webhook_event_outcomes_event ON webhook_event_outcomes (event_id, id DESC);
+-- Held events and the charges they wait for, looked up by the outcome's detail (migration 15 says why).
+CREATE INDEX IF NOT EXISTS webhook_event_outcomes_charge ON webhook_event_outcomes ((detail->>'charge_id'))
+    WHERE (detail->>'charge_id') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS webhook_event_outcomes_waiting ON webhook_event_outcomes ((detail->>'waiting_for'))
+    WHERE status = 'held';
 
 -- Stored deliveries are evidence: never changed or removed.
 CREATE OR REPLACE FUNCTION webhook_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -48,6 +48,7 @@ public static class Commands
                 "migrate" => await MigrateAsync(),
                 "keys" => await KeysAsync(rest),
                 "tenants" => await TenantsAsync(rest),
+                "webhooks" => await WebhookReplay.RunAsync(rest),
                 "openapi" => await OpenApiAsync(),
                 _ => Usage($"unknown command '{command}'"),
             };
@@ -67,11 +68,12 @@ public static class Commands
             usage: start [--kestrel] | start-api [--kestrel]
                    | invoke <Function> [--event <file.json>|-] [--env-vars <env.json>]
                    | generate-event apigateway-http|sqs|schedule|cloudformation [options: see README]
-                   | generate-event stripe <type> [--amount <minor units>] [--currency usd] [--metadata key=value]... [--secret <whsec_…>] [--url <url>]
+                   | generate-event stripe <type> [--amount <minor units>] [--currency usd] [--metadata key=value]... [--charge <ch_…>] [--account <acct_…>] [--balance-transaction <txn_…>] [--secret <whsec_…>] [--url <url>]
                    | import-statement --file <path> [--account <id>] [--format auto|csv|camt053|mt940|mt942|bai2] [--mapping <name> | --mapping-file <mapping.json>] [--tenant <id>]
                    | dlq-redrive | migrate
                    | keys create --client <id> --scopes <scope,...> [--tenant <id>] [--description <text>] | keys list | keys revoke <key_id>
                    | tenants create --tenant <id> --name <text> | tenants list
+                   | webhooks replay --since <ISO time> [--until <ISO time>] [--provider stripe] [--tenant <id>]
                    | openapi   (the OpenAPI document on stdout: ./run.sh openapi > docs/openapi.json)
             scopes: {string.Join(", ", ApiScopes.All)}
             """);
@@ -308,7 +310,8 @@ public static class Commands
         }
 
         var now = DateTimeOffset.UtcNow;
-        var body = StripeEvents.Json(StripeEvents.Event(args[1], minor, (Option(args, "--currency") ?? "usd").ToLowerInvariant(), metadata, now));
+        var body = StripeEvents.Json(StripeEvents.Event(args[1], minor, (Option(args, "--currency") ?? "usd").ToLowerInvariant(), metadata, now,
+            Option(args, "--charge"), Option(args, "--account"), Option(args, "--balance-transaction")));
         var url = Option(args, "--url") ?? $"http://127.0.0.1:{Environment.GetEnvironmentVariable("PORT") ?? "3000"}/api/v1/webhooks/stripe";
         Console.WriteLine(StripeEvents.Curl(url, body, secret, now));
         return 0;

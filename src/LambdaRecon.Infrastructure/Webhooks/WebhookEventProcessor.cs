@@ -7,50 +7,192 @@ using Npgsql;
 
 namespace LambdaRecon.Infrastructure.Webhooks;
 
-/// <summary>What processing made of one stored event, as appended to webhook_event_outcomes.</summary>
-public sealed record WebhookOutcome(string Status, string? AccountId = null, string? Reason = null, Guid? RunId = null, int Imported = 0);
+/// <summary>What processing made of one stored event, as appended to webhook_event_outcomes (docs/webhooks.md, "Processing").</summary>
+/// <param name="WaitingFor">For 'held' and 'orphaned': the charge the event waits for, or <see cref="WebhookEventProcessor.Balance"/> for a payout.</param>
+/// <param name="Charge">For 'processed': the charge the event recorded, which events held for it wait for.</param>
+/// <param name="Shortfall">For a payout held: the minor units the clearing account's records lack to cover it.</param>
+public sealed record WebhookOutcome(
+    string Status, string? AccountId = null, string? Reason = null, Guid? RunId = null, int Imported = 0, string? WaitingFor = null,
+    string? Charge = null, long? Shortfall = null);
 
 /// <summary>
-/// Turns one stored Stripe event into an external record of the tenant's Stripe clearing account and
-/// reconciles that account at once, then appends the outcome. Idempotent: the record's line id is the
-/// event id and its statement the event's bytes, so running it again adds no record (docs/webhooks.md).
+/// Turns one stored Stripe event into external records of the tenant's Stripe clearing account and
+/// reconciles that account at once, then appends the outcome. Idempotent: a record's line id is Stripe's
+/// balance transaction (else the event id) and its statement the event's bytes, so running it again, or
+/// another event about the same money, adds no record. Events that arrive before what they depend on are
+/// held and applied when it comes, or by <see cref="ReleaseExpiredAsync"/> after a window (docs/webhooks.md).
 /// </summary>
 public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, StatementStore statements, ReconciliationService reconciliation, SuggestionStore suggestions)
 {
+    /// <summary>What a held payout waits for: records of the clearing account that cover it.</summary>
+    public const string Balance = "balance";
+
+    /// <summary>How long an event may stay held before <see cref="ReleaseExpiredAsync"/> applies it: LAMBDARECON_WEBHOOK_HOLD_SECONDS, default an hour.</summary>
+    /// <exception cref="FormatException">The setting is not a positive whole number of seconds.</exception>
+    public static TimeSpan HoldWindow(Func<string, string?> lookup) =>
+        lookup("LAMBDARECON_WEBHOOK_HOLD_SECONDS") is not { Length: > 0 } text ? TimeSpan.FromHours(1)
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new FormatException($"LAMBDARECON_WEBHOOK_HOLD_SECONDS must be a positive whole number of seconds, not '{text}'");
+
     /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
-    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken)
+    public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken) =>
+        ProcessAsync(webhookEventId, force: false, cancellationToken);
+
+    /// <param name="force">
+    /// Process it even when its last outcome is final ('processed', 'ignored', 'orphaned'): a replay, which must
+    /// apply what a newer version reads in events an older one ignored. Its records are keyed as before, so it adds
+    /// none that is there; it appends a new outcome (records_added 0 for what was recorded).
+    /// </param>
+    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, bool force, CancellationToken cancellationToken)
     {
         // A redelivery of an event already applied (or already ignored) changes nothing, not even a new empty run: a
-        // provider retries for days. One whose processing failed, or never ran, is processed again.
-        await using (var last = dataSource.CreateCommand(
-            "SELECT status FROM webhook_event_outcomes WHERE event_id = @id ORDER BY id DESC LIMIT 1"))
+        // provider retries for days. One whose processing failed, never ran, or is held, is processed again.
+        var last = await LastOutcomeAsync(webhookEventId, cancellationToken);
+        if (!force && last.Status is "processed" or "ignored" or "orphaned")
         {
-            last.Parameters.AddWithValue("id", webhookEventId);
-            if (await last.ExecuteScalarAsync(cancellationToken) is "processed" or "ignored")
+            return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
+        }
+
+        return await ApplyAsync(webhookEventId, last, orphanedWaitingFor: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies every event held longer than <paramref name="window"/> (by receipt time) without its predecessor: the
+    /// money did move at Stripe, so it is recorded, as outcome 'orphaned' naming in <c>waiting_for</c> what never came;
+    /// left unmatched, it is a break in the account's next run.
+    /// </summary>
+    public async Task<IReadOnlyList<(Guid EventId, WebhookOutcome Outcome)>> ReleaseExpiredAsync(TimeSpan window, CancellationToken cancellationToken)
+    {
+        var expired = new List<(Guid Id, string? WaitingFor)>();
+        await using (var command = dataSource.CreateCommand(
+            """
+            SELECT o.event_id, o.detail->>'waiting_for'
+              FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id
+             WHERE o.status = 'held' AND e.received_at < now() - @window
+               AND NOT EXISTS (SELECT 1 FROM webhook_event_outcomes later WHERE later.event_id = o.event_id AND later.id > o.id)
+             ORDER BY e.id
+            """))
+        {
+            command.Parameters.AddWithValue("window", window);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
+                expired.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
             }
         }
 
+        var released = new List<(Guid, WebhookOutcome)>();
+        foreach (var (id, waitingFor) in expired)
+        {
+            // An earlier release in this loop may have applied it (its charge, released first, let it go).
+            var last = await LastOutcomeAsync(id, cancellationToken);
+            if (last.Status == "held")
+            {
+                released.Add((id, await ApplyAsync(id, last, waitingFor ?? "unknown", cancellationToken)));
+            }
+        }
+
+        return released;
+    }
+
+    private async Task<(string? Status, string? WaitingFor)> LastOutcomeAsync(Guid webhookEventId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT status, detail->>'waiting_for' FROM webhook_event_outcomes WHERE event_id = @id ORDER BY id DESC LIMIT 1");
+        command.Parameters.AddWithValue("id", webhookEventId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : (null, null);
+    }
+
+    /// <param name="orphanedWaitingFor">Not null when releasing a held event: apply it without its predecessor.</param>
+    private async Task<WebhookOutcome> ApplyAsync(
+        Guid webhookEventId, (string? Status, string? WaitingFor) last, string? orphanedWaitingFor, CancellationToken cancellationToken)
+    {
         WebhookOutcome outcome;
         try
         {
-            outcome = await OutcomeAsync(webhookEventId, cancellationToken);
+            outcome = await OutcomeAsync(webhookEventId, hold: orphanedWaitingFor is null, cancellationToken);
+            if (orphanedWaitingFor is not null && outcome.Status == "processed")
+            {
+                outcome = outcome with
+                {
+                    Status = "orphaned", WaitingFor = orphanedWaitingFor,
+                    Reason = orphanedWaitingFor == Balance
+                        ? "held too long: the clearing account's records never covered this payout; recorded anyway"
+                        : $"held too long: charge {orphanedWaitingFor} never came; recorded anyway",
+                };
+            }
         }
         catch (Exception e) when (e is FormatException or JsonException or PostgresException or NpgsqlException or InvalidOperationException)
         {
             outcome = new WebhookOutcome("failed", Reason: e is PostgresException pg ? $"database error {pg.SqlState}" : e.Message);
         }
 
+        // Held again for the same thing: the outcome already says so; a re-check that changes nothing appends nothing.
+        if (outcome.Status == "held" && last.Status == "held" && last.WaitingFor == outcome.WaitingFor)
+        {
+            return outcome;
+        }
+
         await AppendAsync(webhookEventId, outcome, cancellationToken);
+        if (outcome.Status is "processed" or "orphaned")
+        {
+            await ReleaseHeldAsync(webhookEventId, outcome, cancellationToken);
+        }
+        else if (outcome.Status == "held")
+        {
+            // Its predecessor, processed concurrently, may have looked for held events before this hold was appended:
+            // checking once more after appending means one of the two always sees the other. Still held, it appends nothing.
+            return await ProcessAsync(webhookEventId, cancellationToken);
+        }
+
         return outcome;
     }
 
-    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the event just recorded may let held events go: those waiting for the charge it recorded, and, when it
+    /// added a record to the clearing account, the account's held payouts (re-checked in order of receipt).
+    /// </summary>
+    private async Task ReleaseHeldAsync(Guid webhookEventId, WebhookOutcome outcome, CancellationToken cancellationToken)
     {
-        string tenantId, provider;
+        var waiting = new List<Guid>();
+        await using (var command = dataSource.CreateCommand(
+            """
+            SELECT o.event_id
+              FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id
+             WHERE o.status = 'held'
+               AND e.tenant_id = (SELECT tenant_id FROM webhook_events WHERE id = @event)
+               AND (o.detail->>'waiting_for' = @charge OR (o.detail->>'waiting_for' = @balance AND o.detail->>'account_id' = @account))
+               AND NOT EXISTS (SELECT 1 FROM webhook_event_outcomes later WHERE later.event_id = o.event_id AND later.id > o.id)
+             ORDER BY e.id
+            """))
+        {
+            command.Parameters.AddWithValue("event", webhookEventId);
+            command.Parameters.Add(new NpgsqlParameter<string?>("charge", outcome.Charge) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            command.Parameters.AddWithValue("balance", Balance);
+            command.Parameters.Add(new NpgsqlParameter<string?>("account", outcome.Imported > 0 ? outcome.AccountId : null)
+            {
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text,
+            });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                waiting.Add(reader.GetGuid(0));
+            }
+        }
+
+        foreach (var held in waiting)
+        {
+            await ProcessAsync(held, cancellationToken);
+        }
+    }
+
+    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, CancellationToken cancellationToken)
+    {
+        string tenantId, provider, eventId;
         byte[] body;
-        await using (var command = dataSource.CreateCommand("SELECT tenant_id, provider, body FROM webhook_events WHERE id = @id"))
+        await using (var command = dataSource.CreateCommand("SELECT tenant_id, provider, body, event_id FROM webhook_events WHERE id = @id"))
         {
             command.Parameters.AddWithValue("id", webhookEventId);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -59,7 +201,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
                 throw new InvalidOperationException($"webhook event {webhookEventId} is not stored");
             }
 
-            (tenantId, provider, body) = (reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2));
+            (tenantId, provider, body, eventId) = (reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2), reader.GetString(3));
         }
 
         if (provider != WebhookProvider.Stripe.Name)
@@ -68,14 +210,17 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         }
 
         var stripe = StripeEvent.Read(body);
-        if (stripe.Line is not { } line)
+        if (stripe.Lines.Count == 0)
         {
-            return new WebhookOutcome("ignored", Reason: "the event type moves no money on the clearing account");
+            return new WebhookOutcome("ignored", Reason: stripe.NothingBecause ?? "the event type moves no money on the clearing account");
         }
 
-        if (StatementLine.TooLong(("event id", line.LineId), ("reference", line.Reference), ("metadata.transaction_id", line.EndToEndId)) is { } tooLong)
+        foreach (var each in stripe.Lines)
         {
-            return new WebhookOutcome("failed", Reason: tooLong);
+            if (StatementLine.TooLong(("line id", each.LineId), ("reference", each.Reference), ("metadata.transaction_id", each.EndToEndId)) is { } tooLong)
+            {
+                return new WebhookOutcome("failed", Reason: tooLong);
+            }
         }
 
         if (await ClearingAccountAsync(tenantId, stripe.Account, cancellationToken) is not { } account)
@@ -85,14 +230,76 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
                 : $"no account of the tenant holds the STRIPE external id {stripe.Account}");
         }
 
+        if (hold && stripe.After is { } after && !await ChargeRecordedAsync(tenantId, after, cancellationToken))
+        {
+            return new WebhookOutcome("held", account, Reason: $"charge {after} has not been processed yet", WaitingFor: after);
+        }
+
+        var lines = await KeptLineIdsAsync(account, eventId, stripe.Lines, cancellationToken);
+        if (hold && stripe.IsPayout && await ShortfallAsync(account, lines[0], cancellationToken) is > 0 and var shortfall)
+        {
+            return new WebhookOutcome("held", account, Reason: "the clearing account's records do not cover the payout yet",
+                WaitingFor: Balance, Shortfall: shortfall);
+        }
+
         // One statement per event: its bytes are the file, so a second run finds it and copies nothing.
-        var statement = new BankStatement(1, line.LineId, null, null, line.Amount.Currency, null, null, IsInterim: true, [line]);
+        var statement = new BankStatement(1, lines[0].LineId, null, null, lines[0].Amount.Currency, null, null, IsInterim: true, lines);
         var import = await statements.ImportAsync(
             "stripe-webhook", body, [new RoutedStatement(0, statement, account)], $"webhook:{WebhookProvider.Stripe.Name}", cancellationToken);
         var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
         var run = await reconciliation.ReconcileAccountAsync(
             account, null, null, null, options, dryRun: false, "on_demand", $"webhook:{WebhookProvider.Stripe.Name}", cancellationToken);
-        return new WebhookOutcome("processed", account, RunId: run.Summary.RunId, Imported: import.Imported);
+        return new WebhookOutcome("processed", account, RunId: run.Summary.RunId, Imported: import.Imported, Charge: stripe.Charge);
+    }
+
+    /// <summary>Whether an event of the tenant recording <paramref name="charge"/> was processed (its outcome's <c>charge_id</c>).</summary>
+    private async Task<bool> ChargeRecordedAsync(string tenantId, string charge, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT EXISTS (SELECT 1 FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id
+                            WHERE o.detail->>'charge_id' = @charge AND e.tenant_id = @tenant)
+            """);
+        command.Parameters.AddWithValue("charge", charge);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Stripe pays out only an available balance: a payout larger than what the clearing account's records add up to
+    /// (credits less debits, earlier payouts included, in its currency, this payout's own record aside) means we lack
+    /// records of the money it pays. The lack, in minor units; 0 or less when covered.
+    /// </summary>
+    private async Task<long> ShortfallAsync(string account, StatementLine payout, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT coalesce(sum(amount), 0)::bigint FROM external_records
+             WHERE account_id = @account AND currency = @currency AND line_id <> @line
+            """);
+        command.Parameters.AddWithValue("account", account);
+        command.Parameters.AddWithValue("currency", payout.Amount.Currency.Code);
+        command.Parameters.AddWithValue("line", payout.LineId);
+        var balance = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return -payout.Amount.Minor - balance;
+    }
+
+    /// <summary>
+    /// An event processed before records were keyed by balance transaction (migration 15) left its record under the
+    /// event id: a one-line event whose record is there keeps that id, so a replay does not record the money twice.
+    /// </summary>
+    private async Task<IReadOnlyList<StatementLine>> KeptLineIdsAsync(
+        string account, string eventId, IReadOnlyList<StatementLine> lines, CancellationToken cancellationToken)
+    {
+        if (lines.Count != 1 || lines[0].LineId == eventId)
+        {
+            return lines;
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM external_records WHERE account_id = @account AND line_id = @event)");
+        command.Parameters.AddWithValue("account", account);
+        command.Parameters.AddWithValue("event", eventId);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))! ? [lines[0] with { LineId = eventId }] : lines;
     }
 
     /// <summary>
@@ -125,10 +332,27 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             "INSERT INTO webhook_event_outcomes (event_id, status, detail) VALUES (@event, @status, @detail::jsonb)");
         command.Parameters.AddWithValue("event", webhookEventId);
         command.Parameters.AddWithValue("status", outcome.Status);
-        command.Parameters.AddWithValue("detail", JsonSerializer.Serialize(new Dictionary<string, object?>
+        var detail = new Dictionary<string, object?>
         {
             ["account_id"] = outcome.AccountId, ["reason"] = outcome.Reason, ["run_id"] = outcome.RunId, ["records_added"] = outcome.Imported,
-        }));
+        };
+        // Only the keys an outcome has: the indexes of migration 15 look events up by charge_id and waiting_for.
+        if (outcome.Charge is not null)
+        {
+            detail["charge_id"] = outcome.Charge;
+        }
+
+        if (outcome.WaitingFor is not null)
+        {
+            detail["waiting_for"] = outcome.WaitingFor;
+        }
+
+        if (outcome.Shortfall is not null)
+        {
+            detail["shortfall"] = outcome.Shortfall;
+        }
+
+        command.Parameters.AddWithValue("detail", JsonSerializer.Serialize(detail));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

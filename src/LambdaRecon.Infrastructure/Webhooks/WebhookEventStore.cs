@@ -41,7 +41,7 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
 {
     public const int MaxPageSize = 500;
 
-    public static readonly string[] Statuses = ["received", "processed", "held", "ignored", "failed", "no-clearing-account"];
+    public static readonly string[] Statuses = ["received", "processed", "held", "ignored", "failed", "no-clearing-account", "orphaned"];
 
     public async Task<WebhookReceipt> StoreAsync(WebhookDelivery delivery, CancellationToken cancellationToken)
     {

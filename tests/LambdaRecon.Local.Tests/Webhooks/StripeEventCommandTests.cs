@@ -38,7 +38,10 @@ public partial class StripeEventCommandTests
     [Theory]
     [InlineData("charge.succeeded", "charge", "succeeded")]
     [InlineData("charge.refunded", "charge", "succeeded")]
+    [InlineData("refund.created", "refund", "succeeded")]
     [InlineData("charge.dispute.created", "dispute", "needs_response")]
+    [InlineData("charge.dispute.funds_withdrawn", "dispute", "needs_response")]
+    [InlineData("charge.dispute.closed", "dispute", "won")]
     [InlineData("payout.paid", "payout", "paid")]
     [InlineData("payout.failed", "payout", "failed")]
     public void Each_type_carries_the_object_Stripe_documents_for_it(string type, string objectKind, string status)
