@@ -49,7 +49,7 @@ public static class EngineServices
         services.AddSingleton<StatementImporter>();
         services.AddSingleton(sp => new ReconciliationService(sp.GetRequiredService<NpgsqlDataSource>())
         {
-            WebhookWindow = WebhookWindow(sp.GetRequiredService<IConfiguration>()),
+            WebhookWindow = WebhookEventProcessor.Window(name => sp.GetRequiredService<IConfiguration>()[name]),
         });
         services.AddSingleton<ReconciliationReader>();
         services.AddSingleton<BreakResolution>();
@@ -92,13 +92,6 @@ public static class EngineServices
         });
         return services;
     }
-
-    /// <summary>
-    /// LAMBDARECON_WEBHOOK_WINDOW_SECONDS (3600 unless set): how long a webhook event waits for its counterpart
-    /// (its ledger match, or the event it follows) before it is reported.
-    /// </summary>
-    public static TimeSpan WebhookWindow(IConfiguration configuration) =>
-        TimeSpan.FromSeconds(int.TryParse(configuration["LAMBDARECON_WEBHOOK_WINDOW_SECONDS"], out var seconds) && seconds >= 0 ? seconds : 3600);
 
     /// <summary>
     /// One flat JSON object per line on stdout (<see cref="JsonLineLoggerProvider"/>): what Lambda hands to

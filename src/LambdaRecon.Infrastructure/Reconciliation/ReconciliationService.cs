@@ -24,7 +24,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
     /// How long a record that came from a payment provider's webhook waits for its counterpart before an unmatched
     /// one is a break: a charge's event may arrive before its transfer is posted. Until then it is unmatched, not a
     /// break; the first run after the window writes the break. Zero (the default here) waits for nothing; the
-    /// composition root sets LAMBDARECON_WEBHOOK_WINDOW_SECONDS (3600 unless set).
+    /// composition root sets <see cref="Webhooks.WebhookEventProcessor.Window"/>.
     /// </summary>
     public TimeSpan WebhookWindow { get; init; }
 

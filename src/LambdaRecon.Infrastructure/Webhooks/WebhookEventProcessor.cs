@@ -27,13 +27,17 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     /// <summary>What a held payout waits for: records of the clearing account that cover it.</summary>
     public const string Balance = "balance";
 
-    /// <summary>How long an event may stay held before <see cref="ReleaseExpiredAsync"/> applies it: LAMBDARECON_WEBHOOK_HOLD_SECONDS, default an hour.</summary>
-    /// <exception cref="FormatException">The setting is not a positive whole number of seconds.</exception>
-    public static TimeSpan HoldWindow(Func<string, string?> lookup) =>
-        lookup("LAMBDARECON_WEBHOOK_HOLD_SECONDS") is not { Length: > 0 } text ? TimeSpan.FromHours(1)
-        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+    /// <summary>
+    /// How long an event waits for its counterpart, LAMBDARECON_WEBHOOK_WINDOW_SECONDS (an hour unless set): a held event
+    /// for its predecessor (then <see cref="ReleaseExpiredAsync"/> applies it), a record for its ledger match (until
+    /// then an unmatched one is no break: <see cref="ReconciliationService.WebhookWindow"/>). Zero waits for nothing.
+    /// </summary>
+    /// <exception cref="FormatException">The setting is not a whole number of seconds.</exception>
+    public static TimeSpan Window(Func<string, string?> lookup) =>
+        lookup("LAMBDARECON_WEBHOOK_WINDOW_SECONDS") is not { Length: > 0 } text ? TimeSpan.FromHours(1)
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
             ? TimeSpan.FromSeconds(seconds)
-            : throw new FormatException($"LAMBDARECON_WEBHOOK_HOLD_SECONDS must be a positive whole number of seconds, not '{text}'");
+            : throw new FormatException($"LAMBDARECON_WEBHOOK_WINDOW_SECONDS must be a whole number of seconds, not '{text}'");
 
     /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
     public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken) =>

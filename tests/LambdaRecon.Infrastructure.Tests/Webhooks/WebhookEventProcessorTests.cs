@@ -150,11 +150,12 @@ public sealed class WebhookEventProcessorTests : IAsyncLifetime
     }
 
     [Fact]
-    public void The_hold_window_is_an_hour_unless_LAMBDARECON_WEBHOOK_HOLD_SECONDS_says_otherwise_and_nonsense_is_refused()
+    public void The_window_is_an_hour_unless_LAMBDARECON_WEBHOOK_WINDOW_SECONDS_says_otherwise_and_nonsense_is_refused()
     {
-        Assert.Equal(TimeSpan.FromHours(1), WebhookEventProcessor.HoldWindow(_ => null));
-        Assert.Equal(TimeSpan.FromSeconds(90), WebhookEventProcessor.HoldWindow(name => name == "LAMBDARECON_WEBHOOK_HOLD_SECONDS" ? "90" : null));
-        Assert.Throws<FormatException>(() => WebhookEventProcessor.HoldWindow(_ => "-5"));
-        Assert.Throws<FormatException>(() => WebhookEventProcessor.HoldWindow(_ => "0"));
+        Assert.Equal(TimeSpan.FromHours(1), WebhookEventProcessor.Window(_ => null));
+        Assert.Equal(TimeSpan.FromSeconds(90), WebhookEventProcessor.Window(name => name == "LAMBDARECON_WEBHOOK_WINDOW_SECONDS" ? "90" : null));
+        Assert.Equal(TimeSpan.Zero, WebhookEventProcessor.Window(_ => "0"));
+        Assert.Throws<FormatException>(() => WebhookEventProcessor.Window(_ => "-5"));
+        Assert.Throws<FormatException>(() => WebhookEventProcessor.Window(_ => "soon"));
     }
 }
