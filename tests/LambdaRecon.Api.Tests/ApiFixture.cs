@@ -66,6 +66,7 @@ public sealed class ApiFixture : IAsyncLifetime
             web.UseSetting("DATABASE_URL", Database.ConnectionString);
             web.UseSetting("QUEUE_URL", Queues.QueueUrl);
             web.UseSetting("DLQ_URL", Queues.DlqUrl);
+            web.UseSetting("WEBHOOK_QUEUE_URL", Queues.WebhookQueueUrl);
             web.UseSetting("LAMBDARECON_ALLOW_DEMO_TOKEN", "true");
             web.UseSetting("REDIS_URL", $"{RedisUrl()}/{RedisDatabase}");
             // A reconcile answers with its result however slow the machine is; RunJobTests set 0 to see the 202.
