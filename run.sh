@@ -39,7 +39,7 @@ if [ "$COMMAND" = env ]; then
   # The running copy's service variables, for a process started by hand (a debugger, say): eval "$(./run.sh env)".
   pidfile_alive "$STATE_DIR/local.pid" || die "no ./run.sh is serving from this checkout: start one first"
   export_service_environment
-  for name in DATABASE_URL REDIS_URL QUEUE_URL DLQ_URL AWS_REGION AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_SSM AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
+  for name in DATABASE_URL REDIS_URL QUEUE_URL DLQ_URL WEBHOOK_QUEUE_URL AWS_REGION AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_SSM AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
     printf 'export %s=%q\n' "$name" "${!name}"
   done
   exit 0

@@ -196,6 +196,7 @@ export_service_environment() {
   export AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$SQS_PORT"
   export QUEUE_URL="$AWS_ENDPOINT_URL_SQS/000000000000/transactions.fifo"
   export DLQ_URL="$AWS_ENDPOINT_URL_SQS/000000000000/transactions-dlq.fifo"
+  export WEBHOOK_QUEUE_URL="$AWS_ENDPOINT_URL_SQS/000000000000/webhook-events.fifo"
   # The emulator also answers Parameter Store's GetParameter, for secrets read at run time.
   export AWS_ENDPOINT_URL_SSM="$AWS_ENDPOINT_URL_SQS"
   export AWS_REGION=${AWS_REGION:-us-east-1}

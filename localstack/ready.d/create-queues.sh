@@ -5,3 +5,7 @@ awslocal sqs create-queue --queue-name transactions-dlq.fifo \
   --attributes '{"FifoQueue":"true","MessageRetentionPeriod":"1209600"}'
 awslocal sqs create-queue --queue-name transactions.fifo \
   --attributes '{"FifoQueue":"true","VisibilityTimeout":"180","RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:transactions-dlq.fifo\",\"maxReceiveCount\":5}"}'
+awslocal sqs create-queue --queue-name webhook-events-dlq.fifo \
+  --attributes '{"FifoQueue":"true","MessageRetentionPeriod":"1209600"}'
+awslocal sqs create-queue --queue-name webhook-events.fifo \
+  --attributes '{"FifoQueue":"true","VisibilityTimeout":"720","RedrivePolicy":"{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:webhook-events-dlq.fifo\",\"maxReceiveCount\":5}"}'

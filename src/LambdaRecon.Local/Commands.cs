@@ -151,12 +151,22 @@ public static class Commands
                 ReportBatchItemFailures = worker.SqsResponseTypes.Contains("ReportBatchItemFailures"),
                 Heartbeat = heartbeat,
             };
+            // WebhookFunction's event source mapping, on the webhook events' queue, as the worker's on the transactions'.
+            var webhooks = template.Function("WebhookFunction");
+            var webhookPoller = new SqsPoller(resources.Sqs, resources.Settings.WebhookQueueUrl, new FunctionInvoker(webhooks).HandleAsync,
+                app.Services.GetRequiredService<ILogger<SqsPoller>>())
+            {
+                BatchSize = webhooks.SqsBatchSize ?? 10,
+                Concurrency = webhooks.SqsMaximumConcurrency ?? SqsPoller.DefaultConcurrency,
+                ReportBatchItemFailures = webhooks.SqsResponseTypes.Contains("ReportBatchItemFailures"),
+            };
             var reconciler = new FunctionInvoker(template.Function("ReconcileFunction"));
             var reconcile = reconciler.Function.Schedule("Schedule");
             var sweep = reconciler.Function.Schedule("Sweep");
             app.Lifetime.ApplicationStarted.Register(() =>
             {
                 _ = poller.RunAsync(stopping);
+                _ = webhookPoller.RunAsync(stopping);
                 _ = LocalSchedule.RunAsync(reconciler, SamTemplate.RatePeriod(reconcile.Expression), stopping);
                 // The sweep at start (what a previous run left ACCEPTED), then every 30 s: faster than EventBridge's
                 // one-minute minimum, for a local queue that is lost with every restart of the emulator.

@@ -6,6 +6,7 @@ using LambdaRecon.Infrastructure.Hosting;
 using LambdaRecon.Infrastructure.Observability;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Tracing;
+using LambdaRecon.Infrastructure.Webhooks;
 using LambdaRecon.Lambda;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,7 +34,8 @@ public sealed class Function
 
     /// <summary>
     /// A scheduled event runs the whole reconciliation; the Sweep schedule's constant input,
-    /// <c>{"sweep": true}</c>, only republishes the transactions still ACCEPTED (see template.yaml).
+    /// <c>{"sweep": true}</c>, only republishes the transactions still ACCEPTED and processes the webhook events
+    /// still without an outcome (see template.yaml).
     /// </summary>
     [SuppressMessage("Performance", "CA1822", Justification = "Lambda calls the handler on an instance it creates.")]
     public async Task<Stream> HandleAsync(Stream input)
@@ -58,9 +60,11 @@ public sealed class Function
         {
             var sweep = Services.Value.GetRequiredService<PipelineSweep>();
             var republished = await sweep.RepublishStuckAsync(CancellationToken.None);
-            var result = new SweepResult(republished.Count, (long)sweep.StuckAfter.TotalSeconds);
-            // The sweep logs what it sent; the metric counts every run, nothing sent included.
-            Metrics.Value.Emit([Metric.Count("StuckRepublished", result.Republished)]);
+            // Webhook events whose message was lost (or never sent) are processed here, directly.
+            var webhooks = await Services.Value.GetRequiredService<WebhookSweep>().ProcessStuckAsync(CancellationToken.None);
+            var result = new SweepResult(republished.Count, webhooks.Count, (long)sweep.StuckAfter.TotalSeconds);
+            // The sweeps log what they did; the metrics count every run, nothing done included.
+            Metrics.Value.Emit([Metric.Count("StuckRepublished", result.Republished), Metric.Count("WebhookEventsSwept", result.WebhookEventsProcessed)]);
             return LambdaPayload.Write(result, ReconcilerJsonContext.Default.SweepResult);
         }
 
@@ -86,7 +90,7 @@ public sealed class Function
     }
 }
 
-public sealed record SweepResult(int Republished, long StuckAfterSeconds);
+public sealed record SweepResult(int Republished, int WebhookEventsProcessed, long StuckAfterSeconds);
 
 [JsonSerializable(typeof(ScheduledSummary))]
 [JsonSerializable(typeof(SweepResult))]

@@ -6,6 +6,7 @@ using LambdaRecon.Infrastructure;
 using LambdaRecon.Infrastructure.Auth;
 using LambdaRecon.Infrastructure.Ledger;
 using LambdaRecon.Infrastructure.Queue;
+using LambdaRecon.Infrastructure.Webhooks;
 using LambdaRecon.TestSupport;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,6 +67,7 @@ public sealed class ApiFixture : IAsyncLifetime
             web.UseSetting("DATABASE_URL", Database.ConnectionString);
             web.UseSetting("QUEUE_URL", Queues.QueueUrl);
             web.UseSetting("DLQ_URL", Queues.DlqUrl);
+            web.UseSetting("WEBHOOK_QUEUE_URL", Queues.WebhookQueueUrl);
             web.UseSetting("LAMBDARECON_ALLOW_DEMO_TOKEN", "true");
             web.UseSetting("REDIS_URL", $"{RedisUrl()}/{RedisDatabase}");
             // A reconcile answers with its result however slow the machine is; RunJobTests set 0 to see the 202.
@@ -135,6 +137,51 @@ public sealed class ApiFixture : IAsyncLifetime
         var messages = await DrainQueueAsync();
         var records = messages.Select(m => TransactionMessage.TryParse(m.Body)!.ToRecord()).ToArray();
         await new LedgerStore(Database.DataSource).PostBatchAsync(records, CancellationToken.None);
+    }
+
+    /// <summary>The webhook events' queue's messages, received in order and deleted.</summary>
+    public async Task<List<Message>> DrainWebhookQueueAsync()
+    {
+        var all = new List<Message>();
+        while (true)
+        {
+            var received = (await Resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
+            {
+                QueueUrl = Queues.WebhookQueueUrl,
+                MaxNumberOfMessages = 10,
+                WaitTimeSeconds = 0,
+                VisibilityTimeout = 30,
+                MessageSystemAttributeNames = ["MessageGroupId", "MessageDeduplicationId"],
+            })).Messages ?? [];
+            if (received.Count == 0)
+            {
+                return all;
+            }
+
+            foreach (var message in received)
+            {
+                await Resources.Sqs.DeleteMessageAsync(Queues.WebhookQueueUrl, message.ReceiptHandle);
+            }
+
+            all.AddRange(received);
+        }
+    }
+
+    /// <summary>What WebhookFunction does, for tests of the API alone: process each event the webhook queue names, in order.</summary>
+    /// <returns>The stored events' ids the messages named.</returns>
+    public async Task<List<Guid>> ProcessQueuedWebhooksAsync()
+    {
+        var processor = Factory.Services.GetRequiredService<WebhookEventProcessor>();
+        var ids = new List<Guid>();
+        foreach (var message in await DrainWebhookQueueAsync())
+        {
+            var id = WebhookEventMessage.TryParse(message.Body)?.WebhookEventId
+                ?? throw new InvalidOperationException($"not a webhook event message: {message.Body}");
+            await processor.ProcessAsync(id, CancellationToken.None);
+            ids.Add(id);
+        }
+
+        return ids;
     }
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>

@@ -6,12 +6,15 @@ using Npgsql;
 
 namespace LambdaRecon.Local.Tests;
 
-/// <summary>ReconcileFunction on the Sweep schedule's constant input: it republishes what is stuck, and nothing more.</summary>
+/// <summary>
+/// ReconcileFunction on the Sweep schedule's constant input: it republishes what is stuck and processes the webhook events
+/// left without an outcome, and nothing more.
+/// </summary>
 [Collection(SharedQueueDefinition.Name)]
 public class SweepInvokeTests
 {
     [Fact]
-    public async Task The_sweep_input_republishes_a_transaction_stuck_in_accepted_without_running_a_reconciliation()
+    public async Task The_sweep_input_republishes_a_transaction_stuck_in_accepted_and_processes_a_webhook_event_left_received_without_running_a_reconciliation()
     {
         var template = SamTemplate.Load(Path.Combine(TestEnvironment.RepositoryRoot, "template.yaml"));
         var reconciler = new FunctionInvoker(template.Function("ReconcileFunction"));
@@ -26,12 +29,29 @@ public class SweepInvokeTests
             await insert.ExecuteNonQueryAsync();
         }
 
+        var webhookEvent = Guid.CreateVersion7();
+        await using (var insert = dataSource.CreateCommand(
+            $$"""
+            INSERT INTO webhook_events (id, tenant_id, provider, event_id, event_type, received_at, body, body_sha256)
+            SELECT '{{webhookEvent}}', 'default', 'stripe', 'evt_sweep{{webhookEvent:N}}', 'customer.created', now() - interval '10 minutes', b, sha256(b)
+              FROM (SELECT convert_to('{"id":"evt_sweep{{webhookEvent:N}}","type":"customer.created","data":{"object":{} } }', 'UTF8') AS b) body
+            """))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
         await using var output = await reconciler.HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(template.Function("ReconcileFunction").Schedule("Sweep").Input!)));
         var result = (await JsonDocument.ParseAsync(output)).RootElement;
         await using var published = dataSource.CreateCommand($"SELECT message_id FROM transactions WHERE id = '{id}'");
 
         Assert.True(result.GetProperty("republished").GetInt32() >= 1);
         Assert.Equal(60, result.GetProperty("stuck_after_seconds").GetInt64());
+        Assert.True(result.GetProperty("webhook_events_processed").GetInt32() >= 1);
+        await using (var outcome = dataSource.CreateCommand($"SELECT status FROM webhook_event_outcomes WHERE event_id = '{webhookEvent}'"))
+        {
+            Assert.Equal("ignored", await outcome.ExecuteScalarAsync());
+        }
+
         Assert.IsType<string>(await published.ExecuteScalarAsync());
         // A reconciliation would have answered with its run's summary.
         Assert.False(result.TryGetProperty("run_id", out _));

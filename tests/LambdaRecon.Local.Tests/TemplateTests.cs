@@ -18,13 +18,14 @@ public class TemplateTests
         { "LedgerWorkerFunction", LedgerWorker.Function.Requires },
         { "ReconcileFunction", Reconciler.Function.Requires },
         { "MigrateFunction", Migrate.Function.Requires },
+        { "WebhookFunction", Reconciler.WebhookFunction.Requires },
     };
 
     [Fact]
-    public void The_template_has_the_four_functions_by_their_logical_ids()
+    public void The_template_has_the_five_functions_by_their_logical_ids()
     {
         Assert.Equal(
-            ["ApiFunction", "LedgerWorkerFunction", "MigrateFunction", "ReconcileFunction"],
+            ["ApiFunction", "LedgerWorkerFunction", "MigrateFunction", "ReconcileFunction", "WebhookFunction"],
             Template.Functions().Select(f => f.LogicalId).Order(StringComparer.Ordinal));
     }
 
@@ -33,6 +34,7 @@ public class TemplateTests
     [InlineData("LedgerWorkerFunction")]
     [InlineData("ReconcileFunction")]
     [InlineData("MigrateFunction")]
+    [InlineData("WebhookFunction")]
     public void Each_handler_names_a_public_stream_method_in_the_built_assembly(string logicalId)
     {
         var method = FunctionInvoker.Resolve(Template.Function(logicalId).Handler);
@@ -72,6 +74,7 @@ public class TemplateTests
         Assert.Equal(parts.HasFlag(EngineParts.Redis), environment.ContainsKey("REDIS_URL"));
         Assert.Equal(parts.HasFlag(EngineParts.Queues), environment.ContainsKey("QUEUE_URL"));
         Assert.Equal(parts.HasFlag(EngineParts.Queues), environment.ContainsKey("DLQ_URL"));
+        Assert.Equal(parts.HasFlag(EngineParts.WebhookQueue), environment.ContainsKey("WEBHOOK_QUEUE_URL"));
     }
 
     [Fact]

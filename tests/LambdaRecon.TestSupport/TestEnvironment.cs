@@ -22,6 +22,7 @@ public static class TestEnvironment
             RedisConfiguration = EngineSettings.From(Environment.GetEnvironmentVariable).RedisConfiguration,
             QueueUrl = queues?.QueueUrl ?? Require("QUEUE_URL"),
             DlqUrl = queues?.DlqUrl ?? Require("DLQ_URL"),
+            WebhookQueueUrl = queues?.WebhookQueueUrl ?? Require("WEBHOOK_QUEUE_URL"),
             AwsRegion = Require("AWS_REGION"),
             SqsServiceUrl = Require("AWS_ENDPOINT_URL_SQS"),
             SsmServiceUrl = Require("AWS_ENDPOINT_URL_SSM"),

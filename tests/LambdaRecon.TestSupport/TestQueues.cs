@@ -5,9 +5,10 @@ namespace LambdaRecon.TestSupport;
 
 /// <summary>
 /// A FIFO queue and its DLQ of one test's own on the SQS emulator, shaped like transactions.fifo
-/// (redrive after <paramref name="MaxReceiveCount"/> receives), so tests never see each other's messages.
+/// (redrive after <paramref name="MaxReceiveCount"/> receives), and a FIFO queue in place of webhook-events.fifo,
+/// so tests never see each other's messages.
 /// </summary>
-public sealed record TestQueues(string QueueUrl, string DlqUrl, int MaxReceiveCount)
+public sealed record TestQueues(string QueueUrl, string DlqUrl, int MaxReceiveCount, string WebhookQueueUrl)
 {
     public static async Task<TestQueues> CreateAsync(IAmazonSQS sqs, int maxReceiveCount = 5)
     {
@@ -28,6 +29,11 @@ public sealed record TestQueues(string QueueUrl, string DlqUrl, int MaxReceiveCo
                 ["RedrivePolicy"] = $$"""{"deadLetterTargetArn":"{{dlqArn}}","maxReceiveCount":{{maxReceiveCount}}}""",
             },
         });
-        return new TestQueues(queue.QueueUrl, dlq.QueueUrl, maxReceiveCount);
+        var webhooks = await sqs.CreateQueueAsync(new CreateQueueRequest
+        {
+            QueueName = name + "-webhooks.fifo",
+            Attributes = new() { ["FifoQueue"] = "true", ["VisibilityTimeout"] = "30" },
+        });
+        return new TestQueues(queue.QueueUrl, dlq.QueueUrl, maxReceiveCount, webhooks.QueueUrl);
     }
 }

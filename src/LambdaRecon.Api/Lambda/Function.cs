@@ -21,7 +21,7 @@ public sealed class Function
     private static readonly Lazy<Task<ApiGatewayServer>> Server = new(StartAsync);
 
     /// <summary>The settings the API validates at start: it uses PostgreSQL, the queues and the Redis cache.</summary>
-    public const EngineParts Requires = EngineParts.Database | EngineParts.Queues | EngineParts.Redis;
+    public const EngineParts Requires = EngineParts.Database | EngineParts.Queues | EngineParts.Redis | EngineParts.WebhookQueue;
 
     private static int _starts;
 

@@ -5,6 +5,7 @@ using LambdaRecon.Api.OpenApi;
 using LambdaRecon.Api.Problems;
 using LambdaRecon.Core.Webhooks;
 using LambdaRecon.Infrastructure.Auth;
+using LambdaRecon.Infrastructure.Queue;
 using LambdaRecon.Infrastructure.Webhooks;
 
 namespace LambdaRecon.Api.Webhooks;
@@ -61,8 +62,8 @@ public static partial class WebhooksApi
     /// event and answers 200 at once; an unknown event type is stored and acknowledged like any other.
     /// </summary>
     public static async Task<IResult> ReceiveAsync(
-        string provider, HttpContext http, WebhookProviders providers, WebhookEventStore events, WebhookEventProcessor processor, TimeProvider clock,
-        ILoggerFactory loggers, IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+        string provider, HttpContext http, WebhookProviders providers, WebhookEventStore events, WebhookEventPublisher publisher, TimeProvider clock,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (providers.Find(provider) is not { } definition)
         {
@@ -123,18 +124,17 @@ public static partial class WebhooksApi
         else
         {
             Log.Received(logger, definition.Name, eventId, eventType, status, receipt.Id);
-            // Processed here, once the answer is decided (200 whatever processing makes of it) and under the host's token, not the
-            // request's: a provider that hangs up does not stop it. A redelivery of an event already processed changes nothing;
-            // one whose processing failed or never ran is processed now (the record's line id is the event id). docs/webhooks.md says why not the queue.
+            // Processing is WebhookFunction's, through the queue: the answer waits for one insert and one send. A redelivery
+            // is sent too (its deduplication id is the stored event's, and the processor leaves a finished event alone), so one
+            // whose processing failed or never ran is processed now. The event is durable: a failed send changes nothing in the
+            // answer, and the reconciler's sweep processes what has no outcome after a minute (docs/webhooks.md).
             try
             {
-                var outcome = await processor.ProcessAsync(receipt.Id, lifetime.ApplicationStopping);
-                Log.Processed(logger, definition.Name, eventId, outcome.Status, outcome.Reason);
+                await publisher.PublishAsync(receipt.Id, check.Secret.TenantId, definition.Name, cancellationToken);
             }
-            catch (Exception e)
+            catch (QueueUnavailableException e)
             {
-                // Even a shutdown mid-way: the event is stored, and a redelivery or a replay processes it.
-                Log.ProcessingFailed(logger, definition.Name, eventId, e);
+                Log.SendFailed(logger, definition.Name, eventId, receipt.Id, e);
             }
         }
 
@@ -202,10 +202,7 @@ public static partial class WebhooksApi
         [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Provider} {EventId} was delivered again with other bytes: kept as a conflict of {WebhookEventId}, not applied")]
         public static partial void Conflict(ILogger logger, string provider, string eventId, Guid webhookEventId);
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {Provider} {EventId} processed: {Outcome} {Reason}")]
-        public static partial void Processed(ILogger logger, string provider, string eventId, string outcome, string? reason);
-
-        [LoggerMessage(Level = LogLevel.Error, Message = "Webhook {Provider} {EventId} was stored and acknowledged, but its processing failed")]
-        public static partial void ProcessingFailed(ILogger logger, string provider, string eventId, Exception exception);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Provider} {EventId} was stored as {WebhookEventId} and acknowledged, but not queued: the sweep processes it")]
+        public static partial void SendFailed(ILogger logger, string provider, string eventId, Guid webhookEventId, Exception exception);
     }
 }

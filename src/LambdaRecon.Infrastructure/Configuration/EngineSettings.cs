@@ -16,6 +16,9 @@ public enum EngineParts
 
     /// <summary>The idempotency cache: REDIS_URL.</summary>
     Redis = 4,
+
+    /// <summary>The webhook events' queue, which only the API sends to: WEBHOOK_QUEUE_URL and AWS_REGION.</summary>
+    WebhookQueue = 8,
 }
 
 /// <summary>
@@ -35,6 +38,8 @@ public sealed record EngineSettings
     public string QueueUrl { get => field ?? throw Incomplete(EngineParts.Queues); init; }
 
     public string DlqUrl { get => field ?? throw Incomplete(EngineParts.Queues); init; }
+
+    public string WebhookQueueUrl { get => field ?? throw Incomplete(EngineParts.WebhookQueue); init; }
 
     private readonly string? _region;
 
@@ -61,6 +66,7 @@ public sealed record EngineSettings
             [EngineParts.Database] = [],
             [EngineParts.Queues] = [],
             [EngineParts.Redis] = [],
+            [EngineParts.WebhookQueue] = [],
         };
 
         var secretId = Get("DATABASE_SECRET_ID");
@@ -84,12 +90,17 @@ public sealed record EngineSettings
         if (region is null)
         {
             problems[EngineParts.Queues].Add("AWS_REGION is not set (for example AWS_REGION=us-east-1)");
+            problems[EngineParts.WebhookQueue].Add("AWS_REGION is not set (for example AWS_REGION=us-east-1)");
         }
 
         var sqsEndpoint = Get("AWS_ENDPOINT_URL_SQS") ?? Get("AWS_ENDPOINT_URL");
         if (sqsEndpoint is not null)
         {
-            sqsEndpoint = AbsoluteUrl("AWS_ENDPOINT_URL_SQS", sqsEndpoint, problems[EngineParts.Queues]);
+            // Both queue parts talk to SQS through it.
+            var endpointProblems = new List<string>();
+            sqsEndpoint = AbsoluteUrl("AWS_ENDPOINT_URL_SQS", sqsEndpoint, endpointProblems);
+            problems[EngineParts.Queues].AddRange(endpointProblems);
+            problems[EngineParts.WebhookQueue].AddRange(endpointProblems);
         }
 
         var ssmEndpoint = Get("AWS_ENDPOINT_URL_SSM") ?? Get("AWS_ENDPOINT_URL");
@@ -105,6 +116,7 @@ public sealed record EngineSettings
             RedisConfiguration = RedisFrom(Get("REDIS_URL"), problems[EngineParts.Redis])!,
             QueueUrl = AbsoluteUrl("QUEUE_URL", Get("QUEUE_URL"), problems[EngineParts.Queues])!,
             DlqUrl = AbsoluteUrl("DLQ_URL", Get("DLQ_URL"), problems[EngineParts.Queues])!,
+            WebhookQueueUrl = AbsoluteUrl("WEBHOOK_QUEUE_URL", Get("WEBHOOK_QUEUE_URL"), problems[EngineParts.WebhookQueue])!,
             AwsRegion = region!,
             SqsServiceUrl = sqsEndpoint,
             SsmServiceUrl = ssmEndpoint,
@@ -130,9 +142,11 @@ public sealed record EngineSettings
         var problems = Enum.GetValues<EngineParts>()
             .Where(p => p != EngineParts.None && parts.HasFlag(p))
             .SelectMany(p => _problems.GetValueOrDefault(p) ?? [])
+            .Distinct(StringComparer.Ordinal)
             .ToList();
         // AWS_REGION is also needed by the database credentials' Parameter Store client.
-        if (parts.HasFlag(EngineParts.Database) && DatabaseSecretId is not null && RegionOrNull is null && !parts.HasFlag(EngineParts.Queues))
+        if (parts.HasFlag(EngineParts.Database) && DatabaseSecretId is not null && RegionOrNull is null
+            && !parts.HasFlag(EngineParts.Queues) && !parts.HasFlag(EngineParts.WebhookQueue))
         {
             problems.Add("AWS_REGION is not set (DATABASE_SECRET_ID is read through Parameter Store)");
         }

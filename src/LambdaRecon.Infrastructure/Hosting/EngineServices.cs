@@ -64,15 +64,23 @@ public static class EngineServices
             services.AddSingleton(heartbeat);
         }
 
+        // Transactions still ACCEPTED, and webhook events with no outcome, after a minute are swept, unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.
+        static TimeSpan StuckAfter(IServiceProvider sp) =>
+            TimeSpan.FromSeconds(int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_SWEEP_STUCK_SECONDS"], out var s) && s > 0 ? s : 60);
+        services.AddSingleton(sp => new PipelineSweep(
+            sp.GetRequiredService<EngineResources>(), sp.GetRequiredService<TransactionPublisher>(), sp.GetRequiredService<ILogger<PipelineSweep>>())
+        {
+            StuckAfter = StuckAfter(sp),
+        });
+        services.AddSingleton(sp => new WebhookSweep(
+            sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WebhookEventProcessor>(), sp.GetRequiredService<ILogger<WebhookSweep>>())
+        {
+            StuckAfter = StuckAfter(sp),
+        });
         services.AddSingleton(sp =>
         {
-            // Transactions still ACCEPTED after a minute are sent again, unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.
-            var seconds = int.TryParse(sp.GetRequiredService<IConfiguration>()["LAMBDARECON_SWEEP_STUCK_SECONDS"], out var s) && s > 0 ? s : 60;
-            return new PipelineSweep(
-                sp.GetRequiredService<EngineResources>(), sp.GetRequiredService<TransactionPublisher>(), sp.GetRequiredService<ILogger<PipelineSweep>>())
-            {
-                StuckAfter = TimeSpan.FromSeconds(seconds),
-            };
+            var resources = sp.GetRequiredService<EngineResources>();
+            return new WebhookEventPublisher(resources.Sqs, resources.Settings.WebhookQueueUrl);
         });
         services.AddSingleton(sp =>
         {

@@ -3,7 +3,11 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using LambdaRecon.Core.Webhooks;
+using LambdaRecon.Infrastructure.Webhooks;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace LambdaRecon.Api.Tests.Webhooks;
 
@@ -91,6 +95,57 @@ public sealed class WebhookIntakeTests(ApiFixture api) : IClassFixture<ApiFixtur
         Assert.Equal(body, await api.Database.ScalarAsync<string>($"SELECT convert_from(body, 'UTF8') FROM webhook_events WHERE event_id = '{id}'"));
         Assert.Equal("default", await api.Database.ScalarAsync<string>($"SELECT tenant_id FROM webhook_events WHERE event_id = '{id}'"));
         Assert.Equal(0, await api.CountAsync($"SELECT count(*) FROM webhook_event_conflicts c JOIN webhook_events e ON e.id = c.event_id WHERE e.event_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task A_stored_event_and_its_redeliveries_are_one_message_grouped_by_tenant_and_provider_deduplicated_by_the_stored_id()
+    {
+        await api.DrainWebhookQueueAsync();
+        var id = NewId();
+        var body = Event(id);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await StripeAsync(body, Signature(body, TenantSecret));
+            response.EnsureSuccessStatusCode();
+        }
+
+        var messages = await api.DrainWebhookQueueAsync();
+
+        var stored = await api.Database.ScalarAsync<Guid>($"SELECT id FROM webhook_events WHERE event_id = '{id}'");
+        var message = Assert.Single(messages);
+        Assert.Equal($$"""{"webhook_event_id":"{{stored}}"}""", message.Body);
+        Assert.Equal($"{_tenant}:stripe", message.Attributes["MessageGroupId"]);
+        Assert.Equal(stored.ToString("N"), message.Attributes["MessageDeduplicationId"]);
+    }
+
+    [Fact]
+    public async Task A_send_that_fails_still_answers_200_and_the_sweep_processes_the_event_once_it_is_old_enough()
+    {
+        await api.DrainWebhookQueueAsync();
+        var id = NewId();
+        var body = Event(id, type: "customer.created");
+        await using var sqsDown = api.CreateFactory(("STRIPE_WEBHOOK_SECRET", DefaultSecret), ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:1"));
+        using var client = sqsDown.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhooks/stripe") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", Signature(body));
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("stored", (await ApiFixture.JsonAsync(response)).GetProperty("status").GetString());
+        Assert.Empty(await api.DrainWebhookQueueAsync());
+        var stored = await api.Database.ScalarAsync<Guid>($"SELECT id FROM webhook_events WHERE event_id = '{id}'");
+        var services = api.Factory.Services;
+        WebhookSweep Sweep(TimeSpan after) => new(services.GetRequiredService<NpgsqlDataSource>(), services.GetRequiredService<WebhookEventProcessor>(),
+            NullLogger<WebhookSweep>.Instance) { StuckAfter = after };
+        // Under the default minute the queue is presumed on its way: the sweep leaves a fresh event alone.
+        Assert.DoesNotContain(stored, (await services.GetRequiredService<WebhookSweep>().ProcessStuckAsync(CancellationToken.None)).Select(p => p.Id));
+        var swept = await Sweep(TimeSpan.Zero).ProcessStuckAsync(CancellationToken.None);
+        var again = await Sweep(TimeSpan.Zero).ProcessStuckAsync(CancellationToken.None);
+
+        Assert.Equal("ignored", Assert.Single(swept, p => p.Id == stored).Outcome.Status);
+        Assert.DoesNotContain(stored, again.Select(p => p.Id));
+        Assert.Equal(1L, await api.CountAsync($"SELECT count(*) FROM webhook_event_outcomes WHERE event_id = '{stored}'"));
     }
 
     [Fact]
@@ -242,8 +297,11 @@ public sealed class WebhookIntakeTests(ApiFixture api) : IClassFixture<ApiFixtur
             ids.Add(id);
         }
 
-        // A type that moves no money is processed as 'ignored' before the answer.
+        // Received, not processed, until the queue's message is: then a type that moves no money is 'ignored'.
         using var reader = api.Client();
+        var received = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?type={type}&status=received"));
+        Assert.Equal(3, received.GetProperty("events").GetArrayLength());
+        await api.ProcessQueuedWebhooksAsync();
         var first = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?provider=stripe&type={type}&status=ignored&limit=2"));
         var cursor = first.GetProperty("next_cursor").GetString();
         var second = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?type={type}&limit=2&cursor={cursor}"));

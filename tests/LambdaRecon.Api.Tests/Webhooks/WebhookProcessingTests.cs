@@ -3,13 +3,16 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using LambdaRecon.Core.Webhooks;
+using LambdaRecon.Infrastructure.Webhooks;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LambdaRecon.Api.Tests.Webhooks;
 
 /// <summary>
 /// A signed Stripe event becomes an external record of the tenant's Stripe clearing account, and that
-/// account is reconciled on arrival: a charge carrying our transaction id in its metadata matches it.
+/// account is reconciled once the queue's message is processed (WebhookFunction's work, done here by
+/// <see cref="ApiFixture.ProcessQueuedWebhooksAsync"/>): a charge carrying our transaction id in its metadata matches it.
 /// </summary>
 public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFixture>, IAsyncLifetime
 {
@@ -50,6 +53,9 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
         return (response.StatusCode, (await ApiFixture.JsonAsync(response)).GetProperty("status").GetString()!);
     }
 
+    private Task<long> OutcomesAsync(string eventId) =>
+        api.CountAsync($"SELECT count(*) FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id WHERE e.event_id = '{eventId}'");
+
     private Task<string> StatusAsync(string eventId) =>
         api.Database.ScalarAsync<string>(
             $"SELECT o.status FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id WHERE e.event_id = '{eventId}' ORDER BY o.id DESC LIMIT 1");
@@ -76,11 +82,17 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
 
         var eventId = "evt_" + _p + "charge";
         var body = Charge(eventId, stripeAccount, 2000, transactionId.ToString());
+        await api.ProcessQueuedWebhooksAsync();
         var first = await SendAsync(body);
         var second = await SendAsync(body);
+        var processedBeforeTheQueue = await OutcomesAsync(eventId);
+        var queued = await api.ProcessQueuedWebhooksAsync();
 
         Assert.Equal((HttpStatusCode.OK, "stored"), first);
         Assert.Equal((HttpStatusCode.OK, "duplicate"), second);
+        // Nothing is processed in the request; the redelivery's message is the same message (its deduplication id is the stored id).
+        Assert.Equal(0L, processedBeforeTheQueue);
+        Assert.Equal([await api.Database.ScalarAsync<Guid>($"SELECT id FROM webhook_events WHERE event_id = '{eventId}'")], queued);
         Assert.Equal(1L, await api.CountAsync($"SELECT count(*) FROM external_records WHERE account_id = '{clearing}'"));
         Assert.Equal(2000L, await api.Database.ScalarAsync<long>(
             $"SELECT amount FROM external_records WHERE account_id = '{clearing}' AND line_id = '{eventId}' AND end_to_end_id = '{transactionId}'"));
@@ -88,9 +100,9 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
             $"SELECT count(*) FROM reconciliation_matches WHERE account_id = '{clearing}' AND transaction_id = '{transactionId}' AND rule = 'EndToEndId'"));
         Assert.Equal(1L, await api.CountAsync($"SELECT count(*) FROM reconciliation_matches WHERE account_id = '{clearing}' AND line_id = '{eventId}'"));
         Assert.Equal("processed", await StatusAsync(eventId));
-        // The redelivery was not processed again: one outcome, one run.
-        Assert.Equal(1L, await api.CountAsync(
-            $"SELECT count(*) FROM webhook_event_outcomes o JOIN webhook_events e ON e.id = o.event_id WHERE e.event_id = '{eventId}'"));
+        // The redelivery was not processed again: one outcome, one run; nor is it when it comes once more, past the queue's deduplication.
+        Assert.Equal("already-final", (await _factory.Services.GetRequiredService<WebhookEventProcessor>().ProcessAsync(queued[0], CancellationToken.None)).Status);
+        Assert.Equal(1L, await OutcomesAsync(eventId));
 
         // The run the event started, as a person reads it: one pair, nothing left open.
         var runId = await api.Database.ScalarAsync<Guid>(
@@ -105,6 +117,7 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
     {
         var eventId = "evt_" + _p + "orphan";
         var result = await SendAsync(Charge(eventId, null, 500, Guid.NewGuid().ToString()), OtherSecret);
+        await api.ProcessQueuedWebhooksAsync();
 
         Assert.Equal((HttpStatusCode.OK, "stored"), result);
         Assert.Equal("no-clearing-account", await StatusAsync(eventId));
@@ -121,6 +134,7 @@ public sealed class WebhookProcessingTests(ApiFixture api) : IClassFixture<ApiFi
 
         Assert.Equal((HttpStatusCode.OK, "stored"), await SendAsync(customerCreated));
         Assert.Equal((HttpStatusCode.OK, "stored"), await SendAsync(noAmount));
+        await api.ProcessQueuedWebhooksAsync();
         Assert.Equal("ignored", await StatusAsync(ignored));
         Assert.Equal("failed", await StatusAsync(broken));
     }

@@ -46,6 +46,22 @@ public class EngineSettingsTests
     }
 
     [Fact]
+    public void The_webhook_queue_is_required_only_of_what_uses_it_and_named_once_with_the_region_when_missing()
+    {
+        var variables = new Dictionary<string, string>(Complete);
+        variables.Remove("AWS_REGION");
+
+        var error = Assert.Throws<InvalidOperationException>(() => Read(variables, All | EngineParts.WebhookQueue));
+        var given = Read(new Dictionary<string, string>(Complete) { ["WEBHOOK_QUEUE_URL"] = "http://127.0.0.1:9324/000000000000/webhook-events.fifo" },
+            All | EngineParts.WebhookQueue);
+
+        Assert.Contains("WEBHOOK_QUEUE_URL is not set", error.Message, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(error.Message, "AWS_REGION is not set"));
+        Assert.Equal("http://127.0.0.1:9324/000000000000/webhook-events.fifo", given.WebhookQueueUrl);
+        Assert.NotNull(Read(Complete)); // All, without the webhook queue: the worker's and the reconciler's parts start without it
+    }
+
+    [Fact]
     public void Without_DATABASE_URL_the_missing_PG_parts_are_named()
     {
         var variables = new Dictionary<string, string>(Complete) { ["PGHOST"] = "db.internal" };

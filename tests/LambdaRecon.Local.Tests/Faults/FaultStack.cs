@@ -40,6 +40,7 @@ internal sealed class FaultStack : IAsyncDisposable
             ["AWS_ENDPOINT_URL_SSM"] = sqs,
             ["QUEUE_URL"] = $"{sqs}/000000000000/transactions.fifo",
             ["DLQ_URL"] = $"{sqs}/000000000000/transactions-dlq.fifo",
+            ["WEBHOOK_QUEUE_URL"] = $"{sqs}/000000000000/webhook-events.fifo",
             // Faster than the defaults (30 s, 60 s), so that a lost queue drains within the suite's time.
             ["LAMBDARECON_SWEEP_SECONDS"] = "5",
             ["LAMBDARECON_SWEEP_STUCK_SECONDS"] = "10",

@@ -25,6 +25,25 @@ public class WebhookTemplateTests
     }
 
     [Fact]
+    public void The_webhook_events_queue_is_fifo_deduplicated_by_id_with_a_dlq_after_five_receives_an_alarm_and_outlasts_its_function_six_times()
+    {
+        var queue = Properties("WebhookEventsQueue");
+        var function = Template.Function("WebhookFunction");
+        var redrive = (YamlMappingNode)queue["RedrivePolicy"];
+        var alarm = (YamlMappingNode)Properties("WebhookDeadLetterQueueAlarm")["Dimensions"][0];
+
+        Assert.Equal("true", queue["FifoQueue"].ToString());
+        Assert.Equal("false", queue["ContentBasedDeduplication"].ToString());
+        Assert.Equal("5", redrive["maxReceiveCount"].ToString());
+        Assert.Contains("WebhookEventsDeadLetterQueue", redrive["deadLetterTargetArn"].ToString(), StringComparison.Ordinal);
+        Assert.Contains("WebhookEventsDeadLetterQueue", alarm["Value"].ToString(), StringComparison.Ordinal);
+        Assert.Equal(["ReportBatchItemFailures"], function.SqsResponseTypes);
+        Assert.True(int.Parse(queue["VisibilityTimeout"].ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 6 * function.Timeout);
+        Assert.Contains("WebhookEventsQueue", ((YamlMappingNode)Properties("ApiFunction")["Environment"])["Variables"]["WEBHOOK_QUEUE_URL"].ToString(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_queue_is_encrypted_at_rest()
     {
         var queues = Template.Resources.Children
