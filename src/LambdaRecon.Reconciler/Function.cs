@@ -61,10 +61,15 @@ public sealed class Function
             var sweep = Services.Value.GetRequiredService<PipelineSweep>();
             var republished = await sweep.RepublishStuckAsync(CancellationToken.None);
             // Webhook events whose message was lost (or never sent) are processed here, directly.
-            var webhooks = await Services.Value.GetRequiredService<WebhookSweep>().ProcessStuckAsync(CancellationToken.None);
-            var result = new SweepResult(republished.Count, webhooks.Count, (long)sweep.StuckAfter.TotalSeconds);
+            // Then held events whose predecessor never came within the window are applied and reported (orphaned).
+            var webhookSweep = Services.Value.GetRequiredService<WebhookSweep>();
+            var webhooks = await webhookSweep.ProcessStuckAsync(CancellationToken.None);
+            var released = await webhookSweep.ReleaseExpiredAsync(CancellationToken.None);
+            var result = new SweepResult(republished.Count, webhooks.Count, released.Count, (long)sweep.StuckAfter.TotalSeconds);
             // The sweeps log what they did; the metrics count every run, nothing done included.
-            Metrics.Value.Emit([Metric.Count("StuckRepublished", result.Republished), Metric.Count("WebhookEventsSwept", result.WebhookEventsProcessed)]);
+            Metrics.Value.Emit([
+                Metric.Count("StuckRepublished", result.Republished), Metric.Count("WebhookEventsSwept", result.WebhookEventsProcessed),
+                Metric.Count("WebhookEventsOrphaned", result.WebhookEventsOrphaned)]);
             return LambdaPayload.Write(result, ReconcilerJsonContext.Default.SweepResult);
         }
 
@@ -90,7 +95,7 @@ public sealed class Function
     }
 }
 
-public sealed record SweepResult(int Republished, int WebhookEventsProcessed, long StuckAfterSeconds);
+public sealed record SweepResult(int Republished, int WebhookEventsProcessed, int WebhookEventsOrphaned, long StuckAfterSeconds);
 
 [JsonSerializable(typeof(ScheduledSummary))]
 [JsonSerializable(typeof(SweepResult))]

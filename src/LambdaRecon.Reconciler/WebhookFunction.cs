@@ -42,6 +42,8 @@ public sealed partial class WebhookFunction
             var logger = Services.Value.GetRequiredService<ILogger<WebhookFunction>>();
             var failures = new List<SqsBatchItemFailure>();
             var failedGroups = new HashSet<string>(StringComparer.Ordinal);
+            // Each clearing account the batch records to is reconciled once, after the batch: not once per event.
+            var batch = new WebhookEventProcessor.Batch();
             foreach (var record in sqsEvent.Records)
             {
                 var group = record.Attributes.GetValueOrDefault("MessageGroupId") ?? "";
@@ -59,7 +61,7 @@ public sealed partial class WebhookFunction
 
                 try
                 {
-                    var outcome = await processor.ProcessAsync(message.WebhookEventId, CancellationToken.None);
+                    var outcome = await processor.ProcessAsync(message.WebhookEventId, batch, CancellationToken.None);
                     Log.Processed(logger, message.WebhookEventId, outcome.Status, outcome.Reason);
                 }
                 catch (Exception e)
@@ -68,6 +70,16 @@ public sealed partial class WebhookFunction
                     failures.Add(new SqsBatchItemFailure(record.MessageId));
                     failedGroups.Add(group);
                 }
+            }
+
+            try
+            {
+                await processor.ReconcileAsync(batch, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The events are recorded and their outcomes appended: the account's next run matches them.
+                Log.ReconcileFailed(logger, e);
             }
 
             return LambdaPayload.Write(new SqsBatchResponse { BatchItemFailures = [.. failures] }, LambdaJsonContext.Default.SqsBatchResponse);
@@ -83,6 +95,9 @@ public sealed partial class WebhookFunction
     {
         [LoggerMessage(Level = LogLevel.Information, Message = "Webhook event {WebhookEventId} processed: {Outcome} {Reason}")]
         public static partial void Processed(ILogger logger, Guid webhookEventId, string outcome, string? reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The batch's events are recorded, but reconciling their accounts failed: the accounts' next runs match them")]
+        public static partial void ReconcileFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} is not a webhook event message ({{\"webhook_event_id\": \"<uuid>\"}}): dropped")]
         public static partial void NotOurs(ILogger logger, string messageId);

@@ -39,16 +39,56 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             ? TimeSpan.FromSeconds(seconds)
             : throw new FormatException($"LAMBDARECON_WEBHOOK_WINDOW_SECONDS must be a whole number of seconds, not '{text}'");
 
+    /// <summary>
+    /// The clearing accounts a batch of events touched, each with the run that will reconcile it once the batch is
+    /// recorded (<see cref="ReconcileAsync"/>): one run per account and batch instead of one per event, which is
+    /// what lets one tenant's events, processed one at a time, keep up with hundreds a second.
+    /// </summary>
+    public sealed class Batch
+    {
+        internal Dictionary<string, Guid> Runs { get; } = new(StringComparer.Ordinal);
+    }
+
     /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
     public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken) =>
         ProcessAsync(webhookEventId, force: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ProcessAsync(Guid, CancellationToken)"/>, but the event's clearing account is reconciled later, by
+    /// <see cref="ReconcileAsync"/> for the whole <paramref name="batch"/>; the outcome names that run already (pending until then).
+    /// </summary>
+    public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, Batch batch, CancellationToken cancellationToken) =>
+        ProcessAsync(webhookEventId, force: false, cancellationToken, batch);
+
+    /// <summary>
+    /// Reconciles each account the batch recorded to, once, in the run its outcomes name. A run that fails is logged by
+    /// the reconciliation and reported failed; the records stay, and the account's next run (the next event's, or the
+    /// schedule's) matches them.
+    /// </summary>
+    /// <returns>The runs, by account.</returns>
+    public async Task<IReadOnlyList<AccountRun>> ReconcileAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        var runs = new List<AccountRun>();
+        foreach (var (account, runId) in batch.Runs)
+        {
+            var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
+            runs.Add(await reconciliation.ReconcileAccountAsync(
+                account, null, null, null, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken, pendingRunId: runId));
+        }
+
+        batch.Runs.Clear();
+        return runs;
+    }
+
+    private static readonly string TriggeredBy = $"webhook:{WebhookProvider.Stripe.Name}";
 
     /// <param name="force">
     /// Process it even when its last outcome is final ('processed', 'ignored', 'orphaned'): a replay, which must
     /// apply what a newer version reads in events an older one ignored. Its records are keyed as before, so it adds
     /// none that is there; it appends a new outcome (records_added 0 for what was recorded).
     /// </param>
-    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, bool force, CancellationToken cancellationToken)
+    /// <param name="batch">When given, the account is reconciled later, once for the batch (<see cref="ReconcileAsync"/>).</param>
+    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, bool force, CancellationToken cancellationToken, Batch? batch = null)
     {
         // A redelivery of an event already applied (or already ignored) changes nothing, not even a new empty run: a
         // provider retries for days. One whose processing failed, never ran, or is held, is processed again.
@@ -58,7 +98,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
         }
 
-        return await ApplyAsync(webhookEventId, last, orphanedWaitingFor: null, cancellationToken);
+        return await ApplyAsync(webhookEventId, last, orphanedWaitingFor: null, batch, cancellationToken);
     }
 
     /// <summary>
@@ -93,7 +133,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             var last = await LastOutcomeAsync(id, cancellationToken);
             if (last.Status == "held")
             {
-                released.Add((id, await ApplyAsync(id, last, waitingFor ?? "unknown", cancellationToken)));
+                released.Add((id, await ApplyAsync(id, last, waitingFor ?? "unknown", batch: null, cancellationToken)));
             }
         }
 
@@ -111,12 +151,12 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
 
     /// <param name="orphanedWaitingFor">Not null when releasing a held event: apply it without its predecessor.</param>
     private async Task<WebhookOutcome> ApplyAsync(
-        Guid webhookEventId, (string? Status, string? WaitingFor) last, string? orphanedWaitingFor, CancellationToken cancellationToken)
+        Guid webhookEventId, (string? Status, string? WaitingFor) last, string? orphanedWaitingFor, Batch? batch, CancellationToken cancellationToken)
     {
         WebhookOutcome outcome;
         try
         {
-            outcome = await OutcomeAsync(webhookEventId, hold: orphanedWaitingFor is null, cancellationToken);
+            outcome = await OutcomeAsync(webhookEventId, hold: orphanedWaitingFor is null, batch, cancellationToken);
             if (orphanedWaitingFor is not null && outcome.Status == "processed")
             {
                 outcome = outcome with
@@ -142,13 +182,13 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         await AppendAsync(webhookEventId, outcome, cancellationToken);
         if (outcome.Status is "processed" or "orphaned")
         {
-            await ReleaseHeldAsync(webhookEventId, outcome, cancellationToken);
+            await ReleaseHeldAsync(webhookEventId, outcome, batch, cancellationToken);
         }
         else if (outcome.Status == "held")
         {
             // Its predecessor, processed concurrently, may have looked for held events before this hold was appended:
             // checking once more after appending means one of the two always sees the other. Still held, it appends nothing.
-            return await ProcessAsync(webhookEventId, cancellationToken);
+            return await ProcessAsync(webhookEventId, force: false, cancellationToken, batch);
         }
 
         return outcome;
@@ -158,7 +198,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     /// What the event just recorded may let held events go: those waiting for the charge it recorded, and, when it
     /// added a record to the clearing account, the account's held payouts (re-checked in order of receipt).
     /// </summary>
-    private async Task ReleaseHeldAsync(Guid webhookEventId, WebhookOutcome outcome, CancellationToken cancellationToken)
+    private async Task ReleaseHeldAsync(Guid webhookEventId, WebhookOutcome outcome, Batch? batch, CancellationToken cancellationToken)
     {
         var waiting = new List<Guid>();
         await using (var command = dataSource.CreateCommand(
@@ -188,11 +228,11 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
 
         foreach (var held in waiting)
         {
-            await ProcessAsync(held, cancellationToken);
+            await ProcessAsync(held, force: false, cancellationToken, batch);
         }
     }
 
-    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, Batch? batch, CancellationToken cancellationToken)
     {
         string tenantId, provider, eventId;
         byte[] body;
@@ -249,11 +289,22 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         // One statement per event: its bytes are the file, so a second run finds it and copies nothing.
         var statement = new BankStatement(1, lines[0].LineId, null, null, lines[0].Amount.Currency, null, null, IsInterim: true, lines);
         var import = await statements.ImportAsync(
-            "stripe-webhook", body, [new RoutedStatement(0, statement, account)], $"webhook:{WebhookProvider.Stripe.Name}", cancellationToken);
-        var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
-        var run = await reconciliation.ReconcileAccountAsync(
-            account, null, null, null, options, dryRun: false, "on_demand", $"webhook:{WebhookProvider.Stripe.Name}", cancellationToken);
-        return new WebhookOutcome("processed", account, RunId: run.Summary.RunId, Imported: import.Imported, Charge: stripe.Charge);
+            "stripe-webhook", body, [new RoutedStatement(0, statement, account)], TriggeredBy, cancellationToken);
+        Guid runId;
+        if (batch is null)
+        {
+            var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
+            var run = await reconciliation.ReconcileAccountAsync(account, null, null, null, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken);
+            runId = run.Summary.RunId!.Value;
+        }
+        else if (!batch.Runs.TryGetValue(account, out runId))
+        {
+            runId = Guid.NewGuid();
+            await RunStore.AddPendingAsync(dataSource, runId, "on_demand", account, null, null, TriggeredBy, cancellationToken);
+            batch.Runs[account] = runId;
+        }
+
+        return new WebhookOutcome("processed", account, RunId: runId, Imported: import.Imported, Charge: stripe.Charge);
     }
 
     /// <summary>Whether an event of the tenant recording <paramref name="charge"/> was processed (its outcome's <c>charge_id</c>).</summary>

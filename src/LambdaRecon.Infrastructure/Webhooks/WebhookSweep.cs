@@ -14,6 +14,9 @@ public sealed partial class WebhookSweep(NpgsqlDataSource dataSource, WebhookEve
     /// <summary>Far above the queue's delay (milliseconds); one minute unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.</summary>
     public TimeSpan StuckAfter { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a held event waits for its predecessor before <see cref="ReleaseExpiredAsync"/> applies it (<see cref="WebhookEventProcessor.Window"/>).</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Bounds one run well inside the reconciler's timeout (each event may reconcile an account); the next run goes on.</summary>
     public const int MaxPerRun = 200;
 
@@ -41,19 +44,36 @@ public sealed partial class WebhookSweep(NpgsqlDataSource dataSource, WebhookEve
         }
 
         var processed = new List<(Guid, WebhookOutcome)>();
+        var batch = new WebhookEventProcessor.Batch();
         foreach (var id in stuck)
         {
-            var outcome = await processor.ProcessAsync(id, cancellationToken);
+            var outcome = await processor.ProcessAsync(id, batch, cancellationToken);
             Log.Processed(logger, id, outcome.Status, outcome.Reason);
             processed.Add((id, outcome));
         }
 
+        await processor.ReconcileAsync(batch, cancellationToken);
         return processed;
+    }
+
+    /// <summary>Held events past the <see cref="Window"/>: applied without their predecessor, as outcome 'orphaned' (reported, and a break when unmatched).</summary>
+    public async Task<IReadOnlyList<(Guid EventId, WebhookOutcome Outcome)>> ReleaseExpiredAsync(CancellationToken cancellationToken)
+    {
+        var released = await processor.ReleaseExpiredAsync(Window, cancellationToken);
+        foreach (var (id, outcome) in released)
+        {
+            Log.Released(logger, id, outcome.Status, outcome.Reason);
+        }
+
+        return released;
     }
 
     private static partial class Log
     {
         [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event {WebhookEventId} had no outcome after its queue's time: processed by the sweep: {Outcome} {Reason}")]
         public static partial void Processed(ILogger logger, Guid webhookEventId, string outcome, string? reason);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook event {WebhookEventId} was held past its window without its predecessor: {Outcome} {Reason}")]
+        public static partial void Released(ILogger logger, Guid webhookEventId, string outcome, string? reason);
     }
 }

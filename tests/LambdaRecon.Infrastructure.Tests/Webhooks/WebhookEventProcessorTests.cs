@@ -64,6 +64,37 @@ public sealed class WebhookEventProcessorTests : IAsyncLifetime
         $"SELECT {(field == "status" ? "status" : $"detail->>'{field}'")} FROM webhook_event_outcomes WHERE event_id = '{id}' ORDER BY id DESC LIMIT 1");
 
     [Fact]
+    public async Task A_batch_records_each_event_at_once_and_reconciles_its_clearing_account_once_in_the_run_their_outcomes_name()
+    {
+        var ids = new List<Guid>();
+        foreach (var (eventId, charge) in new[] { ("evt_b1", "ch_b1"), ("evt_b2", "ch_b2"), ("evt_b3", "ch_b3") })
+        {
+            var body = $$$"""{"id":"{{{eventId}}}","object":"event","type":"charge.succeeded","created":{{{Now}}},"data":{"object":{{{Charge(charge, 1000, "txn_" + charge)}}}}}""";
+            ids.Add((await _events.StoreAsync(new WebhookDelivery(_t, "stripe", eventId, "charge.succeeded", null, Encoding.UTF8.GetBytes(body)), CancellationToken.None)).Id);
+        }
+
+        var batch = new WebhookEventProcessor.Batch();
+        var outcomes = new List<WebhookOutcome>();
+        foreach (var id in ids)
+        {
+            outcomes.Add(await _processor.ProcessAsync(id, batch, CancellationToken.None));
+        }
+
+        // Recorded, not yet reconciled: the one run they all name is pending.
+        var runId = Assert.Single(outcomes.Select(o => o.RunId).Distinct());
+        Assert.All(outcomes, o => Assert.Equal(("processed", 1), (o.Status, o.Imported)));
+        Assert.Equal(3, await RecordsAsync());
+        Assert.Equal("pending", await _db.ScalarAsync<string>($"SELECT state FROM reconciliation_runs WHERE id = '{runId}'"));
+
+        var runs = await _processor.ReconcileAsync(batch, CancellationToken.None);
+
+        Assert.Equal(runId, Assert.Single(runs).Summary.RunId);
+        Assert.Equal(("completed", 1L), (await _db.ScalarAsync<string>($"SELECT state FROM reconciliation_runs WHERE id = '{runId}'"),
+            await _db.ScalarAsync<long>($"SELECT count(*) FROM reconciliation_runs WHERE account_id = '{Clearing}'")));
+        Assert.Empty(await _processor.ReconcileAsync(batch, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_dispute_created_and_its_funds_withdrawn_make_one_record_keyed_by_the_balance_transaction()
     {
         await DeliverAsync("evt_c1", "charge.succeeded", Charge("ch_1", 2000, "txn_c1"));

@@ -124,11 +124,15 @@ public class WebhookFunctionTests
 
             Assert.Equal("processed", stored.GetProperty("status").GetString());
             Assert.Equal(clearing, stored.GetProperty("outcome").GetProperty("account_id").GetString());
-            // WebhookFunction did it, through the queue, not the sweep (which waits a minute for an event's message).
-            lock (log)
+            // WebhookFunction did it, through the queue, not the sweep (which waits a minute for an event's message). Its log
+            // line follows the outcome's insert, and the runner's output is read asynchronously: wait for it too.
+            await WaitAsync(() =>
             {
-                Assert.Contains($"Webhook event {id} processed: processed", log.ToString(), StringComparison.Ordinal);
-            }
+                lock (log)
+                {
+                    return Task.FromResult(log.ToString().Contains($"Webhook event {id} processed: processed", StringComparison.Ordinal));
+                }
+            }, process, log);
         }
         finally
         {
