@@ -3,6 +3,7 @@
 # and test.sh's), then stops them. ./bench.sh ledger [--transfers N] [--accounts N] [--concurrency N]
 # ./bench.sh pgbench runs PostgreSQL's own tpcb-like benchmark on the same cluster: the ceiling.
 # ./bench.sh api [--clients N] [--seconds N] runs that ceiling first, then the load from wrk (installed if missing).
+# ./bench.sh webhooks [--rate 200] [--seconds 20]: signed Stripe events from wrk; acknowledgement and receipt-to-matched latency.
 set -euo pipefail
 PROFILE=bench
 PG_PORT=${LAMBDARECON_BENCH_PG_PORT:-55452}
@@ -27,7 +28,7 @@ pgbench_ceiling() {
   psql_admin -d postgres -c "DROP DATABASE pgbench" >/dev/null
 }
 
-if [[ "${1:-}" == api || "${1:-}" == e2e ]] && ! command -v wrk >/dev/null; then
+if [[ "${1:-}" == api || "${1:-}" == e2e || "${1:-}" == webhooks ]] && ! command -v wrk >/dev/null; then
   log "installing wrk with apt-get (the load generator, a separate process)"
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } \
     || die "wrk is missing: sudo apt-get install -y wrk"

@@ -1,6 +1,7 @@
 using LambdaRecon.Benchmarks;
 using LambdaRecon.Benchmarks.Api;
 using LambdaRecon.Benchmarks.EndToEnd;
+using LambdaRecon.Benchmarks.Webhooks;
 using LambdaRecon.Benchmarks.Ledger;
 using LambdaRecon.Benchmarks.Worker;
 
@@ -10,6 +11,7 @@ using LambdaRecon.Benchmarks.Worker;
 //   ./bench.sh worker
 //   ./bench.sh api [--clients 16] [--seconds 20] [--warmup 15]      (load from wrk, a separate process)
 //   ./bench.sh e2e [--clients 16] [--seconds 10] [--concurrency 4]
+//   ./bench.sh webhooks [--rate 200] [--seconds 20] [--connections 8]   (signed Stripe events from wrk, processed through the webhook queue)
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- match --count 1000000
 //   dotnet run -c Release --project benchmarks/LambdaRecon.Benchmarks -- parse-csv --lines 1000000
 //   ./bench.sh parse-csv --lines 1000000 --import     (parse, then store through StatementStore)
@@ -32,6 +34,8 @@ switch (command)
         return await EndToEndBenchmark.RunAsync(args[1..]);
     case "api":
         return await ApiLoadBenchmark.RunAsync(args[1..]);
+    case "webhooks":
+        return await WebhookBenchmark.RunAsync(args[1..]);
     case "cold-start":
         return await LambdaRecon.Benchmarks.ColdStart.ColdStartBenchmark.RunAsync(args[1..]);
     case "match":
@@ -45,6 +49,6 @@ switch (command)
     case "parse-camt053":
         return CamtParseBenchmark.Run(options.Number("lines", 1_000_000));
     default:
-        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] [--warmup N] | e2e [--clients N] [--seconds N] [--concurrency N] | cold-start [--runtime-api] [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
+        Console.Error.WriteLine("usage: ledger [--transfers N] [--accounts N] [--concurrency N] [--batch N] | worker | api [--clients N] [--seconds N] [--warmup N] | e2e [--clients N] [--seconds N] [--concurrency N] | webhooks [--rate N] [--seconds N] [--connections N] | cold-start [--runtime-api] [--publish DIR] | match --count N [--seed S] | parse-csv --lines N | parse-mt940 --lines N [--lines-per-file N] | parse-camt053 --lines N | observability [--requests N]");
         return 2;
 }

@@ -18,11 +18,15 @@ internal sealed record WrkResult(long Requests, decimal Seconds, long Not2xx, st
 /// </summary>
 internal static partial class WrkLoad
 {
-    public static async Task<WrkResult> RunAsync(
-        int port, string apiKey, string run, string[] sources, string[] destinations, int connections, int seconds)
+    public static Task<WrkResult> RunAsync(
+        int port, string apiKey, string run, string[] sources, string[] destinations, int connections, int seconds) =>
+        RunScriptAsync(port, Script(apiKey, run, sources, destinations), connections, seconds);
+
+    /// <summary>wrk with a Lua script of the caller's, on up to two threads (the script may number them in setup()).</summary>
+    public static async Task<WrkResult> RunScriptAsync(int port, string lua, int connections, int seconds)
     {
-        var script = Path.Combine(Path.GetTempPath(), $"lambdarecon-{run}.lua");
-        await File.WriteAllTextAsync(script, Script(apiKey, run, sources, destinations));
+        var script = Path.Combine(Path.GetTempPath(), $"lambdarecon-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, lua);
         try
         {
             var threads = Math.Min(2, connections);
