@@ -153,7 +153,7 @@ public static class WebhookBenchmark
         var key = Encoding.UTF8.GetBytes(Secret);
         return [.. transfers.Select((transfer, i) =>
         {
-            var body = $$"""{"id":"evt_{{run}}_{{i}}","object":"event","api_version":"2024-06-20","type":"charge.succeeded","created":{{now}},"account":"{{stripeAccount}}","livemode":false,"pending_webhooks":1,"data":{"object":{"id":"ch_{{run}}_{{i}}","object":"charge","amount":{{transfer.Amount}},"amount_captured":{{transfer.Amount}},"amount_refunded":0,"balance_transaction":"txn_{{run}}_{{i}}","captured":true,"created":{{now}},"currency":"usd","metadata":{"transaction_id":"{{transfer.Id}}"},"paid":true,"refunded":false,"status":"succeeded"}}}""";
+            var body = $$$"""{"id":"evt_{{{run}}}_{{{i}}}","object":"event","api_version":"2024-06-20","type":"charge.succeeded","created":{{{now}}},"account":"{{{stripeAccount}}}","livemode":false,"pending_webhooks":1,"data":{"object":{"id":"ch_{{{run}}}_{{{i}}}","object":"charge","amount":{{{transfer.Amount}}},"amount_captured":{{{transfer.Amount}}},"amount_refunded":0,"balance_transaction":"txn_{{{run}}}_{{{i}}}","captured":true,"created":{{{now}}},"currency":"usd","metadata":{"transaction_id":"{{{transfer.Id}}}"},"paid":true,"refunded":false,"status":"succeeded"} } }""";
             return (body, WebhookSignature.Sign(WebhookProvider.Stripe, key, t, Encoding.UTF8.GetBytes(body)));
         })];
     }
