@@ -45,10 +45,19 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
     }
 
     /// <param name="pendingRunId">The pending run a scheduled run listed for this account; null to start a new one.</param>
+    /// <param name="onArrival">
+    /// A run on a provider's events (webhooks), whose records are the lines of <paramref name="statementIds"/>: it reads
+    /// those lines and the account's other unmatched lines of the same amounts (their rivals), and only the postings
+    /// that could match them (named by their end-to-end id, reference or payout id, or of the same amount within the
+    /// date window); it writes the matches, mismatches and suggestions it finds, but no break for what is still
+    /// unmatched and no ledger integrity check (its differences are not counted). The rest is the scheduled run's, every
+    /// 15 minutes: a run per batch of events that read the account's whole ledger and wrote a break per open item would
+    /// do both dozens of times a second, at a cost growing with the account's history.
+    /// </param>
     public async Task<AccountRun> ReconcileAccountAsync(
         string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<Guid>? statementIds, MatchOptions options,
         bool dryRun, string kind, string triggeredBy, CancellationToken cancellationToken,
-        IReadOnlyList<Difference>? knownDifferences = null, Guid? pendingRunId = null)
+        IReadOnlyList<Difference>? knownDifferences = null, Guid? pendingRunId = null, bool onArrival = false)
     {
         Guid? runId = dryRun ? null : pendingRunId ?? Guid.NewGuid();
         using var span = EngineTracing.Source.StartActivity("reconcile account");
@@ -67,12 +76,12 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             }
 
             options = options with { Rejected = await RejectedPairingsAsync(accountId, cancellationToken) };
-            var ledger = await LedgerItemsAsync(accountId, from, to, cancellationToken);
-            var (lines, waiting) = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, cancellationToken);
+            var (lines, waiting) = await StatementLinesAsync(accountId, from, to, options.DateWindowDays, statementIds, onArrival, cancellationToken);
+            var ledger = await LedgerItemsAsync(accountId, from, to, onArrival ? lines : null, options.DateWindowDays, cancellationToken);
             await ProgressAsync(runId, new { step = "matching", ledger_items = ledger.Count, statement_lines = lines.Count }, cancellationToken);
             var result = Matcher.Match(ledger, lines, options);
             // A caller that has just checked the whole ledger passes the account's share instead of checking again.
-            var differences = knownDifferences ?? await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken);
+            var differences = knownDifferences ?? (onArrival ? [] : await LedgerIntegrity.CheckAsync(dataSource, accountId, cancellationToken));
             var matched = result.Pairs.Count + result.Groups.Count;
             var summary = new RunSummary(runId, accountId, matched, result.UnmatchedInternal.Count, result.UnmatchedExternal.Count, result.Mismatches.Count,
                 differences.Count, result.Suggestions.Count);
@@ -95,7 +104,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
             await RunStore.CompleteAsync(connection, runToWrite, summary, counts with { step = "done" }, cancellationToken);
             await RunStore.InsertDifferencesAsync(connection, runToWrite, differences, cancellationToken);
             await InsertMatchesAsync(connection, runToWrite, accountId, result, cancellationToken);
-            await InsertBreaksAsync(connection, runToWrite, accountId, result, waiting, cancellationToken);
+            await InsertBreaksAsync(connection, runToWrite, accountId, result, onArrival ? null : waiting, cancellationToken);
             await SuggestionStore.InsertAsync(connection, runToWrite, accountId, result.Suggestions, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new AccountRun(summary, result, differences);
@@ -136,9 +145,16 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         return rejected;
     }
 
+    // "Not matched before" is a probe of the matches' (account, id) index per item: the OFFSET 0 keeps PostgreSQL from
+    // turning it into an anti join, which, for an account younger than the table's statistics (a new clearing account
+    // filling at hundreds of events a second), it planned as a scan of all the account's matches per item: 110 ms
+    // instead of 2 ms at a thousand records (docs/benchmarks.md, webhooks). The same holds for the statement lines below.
     // The account's postings not matched before and not settled by a resolved break, signed from its side. A refund
     // or an adjustment may settle a statement's reversal line; metadata payout_id names the payout that paid it out.
-    private async Task<List<LedgerItem>> LedgerItemsAsync(string accountId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    /// <param name="candidatesFor">Not null: only the postings that could match one of these lines (an on-arrival run).</param>
+    private async Task<List<LedgerItem>> LedgerItemsAsync(
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, IReadOnlyList<StatementLine>? candidatesFor, int windowDays,
+        CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
@@ -148,13 +164,27 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
               FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id
              WHERE e.account_id = @account
                AND (@from::timestamptz IS NULL OR e.posted_at >= @from) AND (@to::timestamptz IS NULL OR e.posted_at < @to)
-               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.transaction_id = t.id)
+               AND (NOT @arrival OR t.id = ANY(@ids) OR t.idempotency_key = ANY(@keys) OR t.metadata->>'payout_id' = ANY(@payouts)
+                    OR (e.amount = ANY(@amounts) AND e.posted_at >= @since))
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.transaction_id = t.id OFFSET 0)
                AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b
                                 WHERE b.account_id = @account AND b.transaction_id = t.id AND b.status <> 'open')
             """);
         command.Parameters.AddWithValue("account", accountId);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("from", from) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("to", to) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        var lines = candidatesFor ?? [];
+        command.Parameters.AddWithValue("arrival", candidatesFor is not null);
+        // The identifier rule pairs a line's end-to-end id or reference with a posting's id or idempotency key.
+        var named = lines.SelectMany(l => new[] { l.EndToEndId, l.Reference }).OfType<string>().Distinct().ToArray();
+        command.Parameters.AddWithValue("ids", named.Select(n => Guid.TryParse(n, out var id) ? id : (Guid?)null).OfType<Guid>().ToArray());
+        command.Parameters.AddWithValue("keys", named);
+        command.Parameters.AddWithValue("payouts", lines.Select(l => l.PayoutId).OfType<string>().Distinct().ToArray());
+        command.Parameters.AddWithValue("amounts", lines.Select(l => l.Amount.Minor).Distinct().ToArray());
+        var earliest = lines.Count == 0 ? DateOnly.MaxValue : lines.Min(l => l.BookingDate < l.ValueDate ? l.BookingDate : l.ValueDate);
+        command.Parameters.AddWithValue("since", lines.Count == 0
+            ? DateTimeOffset.MaxValue
+            : new DateTimeOffset(earliest.AddDays(-windowDays).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
         var items = new List<LedgerItem>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -175,7 +205,8 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
 
     /// <returns>The lines, and the ids of those still within <see cref="WebhookWindow"/> (no break yet when unmatched).</returns>
     private async Task<(List<StatementLine> Lines, HashSet<string> Waiting)> StatementLinesAsync(
-        string accountId, DateTimeOffset? from, DateTimeOffset? to, int windowDays, IReadOnlyList<Guid>? statementIds, CancellationToken cancellationToken)
+        string accountId, DateTimeOffset? from, DateTimeOffset? to, int windowDays, IReadOnlyList<Guid>? statementIds, bool withRivals,
+        CancellationToken cancellationToken)
     {
         // The window widens the period on both sides: a payment posted on the 31st may be booked on the 2nd.
         // A batch line (a camt.053 entry booked as one line, batch_count > 0) whose payments came as lines of
@@ -203,8 +234,9 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
                         AND EXISTS (SELECT 1 FROM statements s WHERE s.id = r.statement_id AND s.is_interim))
                AND (@from::date IS NULL OR r.value_date >= @from::date - @window)
                AND (@to::date IS NULL OR r.value_date <= @to::date + @window)
-               AND (@statements::uuid[] IS NULL OR r.statement_id = ANY(@statements))
-               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.line_id = r.line_id)
+               AND (@statements::uuid[] IS NULL OR r.statement_id = ANY(@statements)
+                    OR (@rivals AND r.amount IN (SELECT x.amount FROM external_records x WHERE x.account_id = @account AND x.statement_id = ANY(@statements))))
+               AND NOT EXISTS (SELECT 1 FROM reconciliation_matches m WHERE m.account_id = @account AND m.line_id = r.line_id OFFSET 0)
                AND NOT EXISTS (SELECT 1 FROM reconciliation_breaks b
                                 WHERE b.account_id = @account AND b.line_id = r.line_id AND b.status <> 'open')
             """);
@@ -214,6 +246,7 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("window", windowDays);
         command.Parameters.Add(new NpgsqlParameter<Guid[]?>("statements", statementIds?.ToArray()) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         command.Parameters.AddWithValue("webhook_window", WebhookWindow);
+        command.Parameters.AddWithValue("rivals", withRivals);
         var lines = new List<StatementLine>();
         var waiting = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -271,18 +304,23 @@ public sealed class ReconciliationService(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <param name="waiting">The webhook records still within their window; null writes no break for anything unmatched (an on-arrival run).</param>
     private static async Task InsertBreaksAsync(
-        NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, HashSet<string> waiting, CancellationToken cancellationToken)
+        NpgsqlConnection connection, Guid runId, string accountId, MatchResult result, HashSet<string>? waiting, CancellationToken cancellationToken)
     {
         var rows = new List<(string Kind, Guid? Transaction, string? Line, long Amount, string Currency, string Detail)>();
-        rows.AddRange(result.UnmatchedInternal.Select(i =>
-            ("unmatched_internal", (Guid?)Guid.Parse(i.Id), (string?)null, i.Amount.Minor, i.Amount.Currency.Code,
-             JsonSerializer.Serialize(new { date = i.Date, reference = i.Reference, counterparty = i.Counterparty }))));
-        // A reversal line that no refund or adjustment settled is its own kind of break: money taken back.
-        // A webhook's record still within its window is waiting for its counterpart, not yet a break.
-        rows.AddRange(result.UnmatchedExternal.Where(e => !waiting.Contains(e.LineId)).Select(e =>
-            (e.IsReversal ? "reversal" : "unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
-             JsonSerializer.Serialize(new { value_date = e.ValueDate, reference = e.Reference, end_to_end_id = e.EndToEndId, source_line = e.SourceLine, description = e.Description }))));
+        if (waiting is not null)
+        {
+            rows.AddRange(result.UnmatchedInternal.Select(i =>
+                ("unmatched_internal", (Guid?)Guid.Parse(i.Id), (string?)null, i.Amount.Minor, i.Amount.Currency.Code,
+                 JsonSerializer.Serialize(new { date = i.Date, reference = i.Reference, counterparty = i.Counterparty }))));
+            // A reversal line that no refund or adjustment settled is its own kind of break: money taken back.
+            // A webhook's record still within its window is waiting for its counterpart, not yet a break.
+            rows.AddRange(result.UnmatchedExternal.Where(e => !waiting.Contains(e.LineId)).Select(e =>
+                (e.IsReversal ? "reversal" : "unmatched_external", (Guid?)null, (string?)e.LineId, e.Amount.Minor, e.Amount.Currency.Code,
+                 JsonSerializer.Serialize(new { value_date = e.ValueDate, reference = e.Reference, end_to_end_id = e.EndToEndId, source_line = e.SourceLine, description = e.Description }))));
+        }
+
         // A mismatch's amount is what the statement says beyond the ledger: the adjustment that would settle it.
         rows.AddRange(result.Mismatches.Select(m =>
             ("amount_mismatch", (Guid?)Guid.Parse(m.Internal.Id), (string?)m.External.LineId, m.External.Amount.Minor - m.Internal.Amount.Minor,

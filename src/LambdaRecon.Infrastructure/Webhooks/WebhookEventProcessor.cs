@@ -46,7 +46,10 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     /// </summary>
     public sealed class Batch
     {
-        internal Dictionary<string, Guid> Runs { get; } = new(StringComparer.Ordinal);
+        internal Dictionary<string, (Guid RunId, List<Guid> Statements)> Runs { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The clearing account of each (tenant, connected account) the batch met: one look-up per batch, not per event.</summary>
+        internal Dictionary<(string Tenant, string? StripeAccount), string?> ClearingAccounts { get; } = [];
     }
 
     /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
@@ -69,11 +72,11 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     public async Task<IReadOnlyList<AccountRun>> ReconcileAsync(Batch batch, CancellationToken cancellationToken)
     {
         var runs = new List<AccountRun>();
-        foreach (var (account, runId) in batch.Runs)
+        foreach (var (account, (runId, statementIds)) in batch.Runs)
         {
             var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
             runs.Add(await reconciliation.ReconcileAccountAsync(
-                account, null, null, null, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken, pendingRunId: runId));
+                account, null, null, statementIds, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken, pendingRunId: runId, onArrival: true));
         }
 
         batch.Runs.Clear();
@@ -156,7 +159,8 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         WebhookOutcome outcome;
         try
         {
-            outcome = await OutcomeAsync(webhookEventId, hold: orphanedWaitingFor is null, batch, cancellationToken);
+            outcome = await OutcomeAsync(
+                webhookEventId, hold: orphanedWaitingFor is null, recordedBefore: last.Status is "processed" or "orphaned", batch, cancellationToken);
             if (orphanedWaitingFor is not null && outcome.Status == "processed")
             {
                 outcome = outcome with
@@ -232,7 +236,8 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         }
     }
 
-    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, Batch? batch, CancellationToken cancellationToken)
+    /// <param name="recordedBefore">The event was applied before (a replay): it may have left its record under its event id (<see cref="KeptLineIdsAsync"/>).</param>
+    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, bool recordedBefore, Batch? batch, CancellationToken cancellationToken)
     {
         string tenantId, provider, eventId;
         byte[] body;
@@ -267,7 +272,14 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             }
         }
 
-        if (await ClearingAccountAsync(tenantId, stripe.Account, cancellationToken) is not { } account)
+        string? clearing;
+        if (batch is null || !batch.ClearingAccounts.TryGetValue((tenantId, stripe.Account), out clearing))
+        {
+            clearing = await ClearingAccountAsync(tenantId, stripe.Account, cancellationToken);
+            batch?.ClearingAccounts.Add((tenantId, stripe.Account), clearing);
+        }
+
+        if (clearing is not { } account)
         {
             return new WebhookOutcome("no-clearing-account", Reason: stripe.Account is null
                 ? "no account of the tenant holds a STRIPE external id, or several do"
@@ -279,7 +291,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             return new WebhookOutcome("held", account, Reason: $"charge {after} has not been processed yet", WaitingFor: after);
         }
 
-        var lines = await KeptLineIdsAsync(account, eventId, stripe.Lines, cancellationToken);
+        var lines = recordedBefore ? await KeptLineIdsAsync(account, eventId, stripe.Lines, cancellationToken) : stripe.Lines;
         if (hold && stripe.IsPayout && await ShortfallAsync(account, lines[0], cancellationToken) is > 0 and var shortfall)
         {
             return new WebhookOutcome("held", account, Reason: "the clearing account's records do not cover the payout yet",
@@ -290,18 +302,25 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         var statement = new BankStatement(1, lines[0].LineId, null, null, lines[0].Amount.Currency, null, null, IsInterim: true, lines);
         var import = await statements.ImportAsync(
             "stripe-webhook", body, [new RoutedStatement(0, statement, account)], TriggeredBy, cancellationToken);
+        var statementIds = import.Statements.Select(s => s.StatementId).ToList();
         Guid runId;
         if (batch is null)
         {
             var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
-            var run = await reconciliation.ReconcileAccountAsync(account, null, null, null, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken);
+            var run = await reconciliation.ReconcileAccountAsync(
+                account, null, null, statementIds, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken, onArrival: true);
             runId = run.Summary.RunId!.Value;
         }
-        else if (!batch.Runs.TryGetValue(account, out runId))
+        else if (batch.Runs.TryGetValue(account, out var pending))
+        {
+            runId = pending.RunId;
+            pending.Statements.AddRange(statementIds);
+        }
+        else
         {
             runId = Guid.NewGuid();
             await RunStore.AddPendingAsync(dataSource, runId, "on_demand", account, null, null, TriggeredBy, cancellationToken);
-            batch.Runs[account] = runId;
+            batch.Runs[account] = (runId, statementIds);
         }
 
         return new WebhookOutcome("processed", account, RunId: runId, Imported: import.Imported, Charge: stripe.Charge);
