@@ -5,7 +5,7 @@
 -- one record of what happened (append-only), so the two look-ups are expression indexes on their detail:
 -- "was charge X processed for tenant T" (charge_id, joined to the event's tenant) and "which events wait
 -- for X" (waiting_for among 'held' outcomes; an event is still held when no later outcome follows).
--- 'orphaned': a held event applied after LAMBDARECON_WEBHOOK_HOLD_SECONDS without its predecessor; its
+-- 'orphaned': a held event applied after LAMBDARECON_WEBHOOK_WINDOW_SECONDS without its predecessor; its
 -- record is stored and, left unmatched, becomes a break.
 ALTER TABLE webhook_event_outcomes DROP CONSTRAINT IF EXISTS webhook_event_outcomes_status_check;
 ALTER TABLE webhook_event_outcomes ADD CONSTRAINT webhook_event_outcomes_status_check

@@ -65,9 +65,11 @@ public static class WebhookReplay
                 }
             }
 
+            // A page's events are one batch: each clearing account they record to is reconciled once per page.
+            var batch = new WebhookEventProcessor.Batch();
             foreach (var (id, eventId, type) in page)
             {
-                var outcome = await processor.ProcessAsync(id, force: true, CancellationToken.None);
+                var outcome = await processor.ProcessAsync(id, batch, CancellationToken.None, force: true);
                 counts[outcome.Status] = counts.GetValueOrDefault(outcome.Status) + 1;
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
@@ -75,6 +77,7 @@ public static class WebhookReplay
                 }));
             }
 
+            await processor.ReconcileAsync(batch, CancellationToken.None);
             if (page.Count < Page)
             {
                 break;

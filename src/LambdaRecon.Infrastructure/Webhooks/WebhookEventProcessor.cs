@@ -16,8 +16,8 @@ public sealed record WebhookOutcome(
     string? Charge = null, long? Shortfall = null);
 
 /// <summary>
-/// Turns one stored Stripe event into external records of the tenant's Stripe clearing account and
-/// reconciles that account at once, then appends the outcome. Idempotent: a record's line id is Stripe's
+/// Turns stored Stripe events into external records of the tenant's Stripe clearing account, appends each
+/// outcome, and reconciles each account a batch of events recorded to once (<see cref="Batch"/>). Idempotent: a record's line id is Stripe's
 /// balance transaction (else the event id) and its statement the event's bytes, so running it again, or
 /// another event about the same money, adds no record. Events that arrive before what they depend on are
 /// held and applied when it comes, or by <see cref="ReleaseExpiredAsync"/> after a window (docs/webhooks.md).
@@ -52,16 +52,37 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         internal Dictionary<(string Tenant, string? StripeAccount), string?> ClearingAccounts { get; } = [];
     }
 
-    /// <summary>Never throws for the event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.</summary>
-    public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken) =>
-        ProcessAsync(webhookEventId, force: false, cancellationToken);
+    /// <summary>One event, then its clearing account's run: a batch of one.</summary>
+    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, CancellationToken cancellationToken)
+    {
+        var batch = new Batch();
+        var outcome = await ProcessAsync(webhookEventId, batch, cancellationToken);
+        await ReconcileAsync(batch, cancellationToken);
+        return outcome;
+    }
 
     /// <summary>
-    /// As <see cref="ProcessAsync(Guid, CancellationToken)"/>, but the event's clearing account is reconciled later, by
-    /// <see cref="ReconcileAsync"/> for the whole <paramref name="batch"/>; the outcome names that run already (pending until then).
+    /// Records the event; its clearing account is reconciled by <see cref="ReconcileAsync"/> for the whole
+    /// <paramref name="batch"/>, in the run the outcome already names (pending until then). Never throws for the
+    /// event's sake: whatever goes wrong is appended as outcome 'failed' with its reason.
     /// </summary>
-    public Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, Batch batch, CancellationToken cancellationToken) =>
-        ProcessAsync(webhookEventId, force: false, cancellationToken, batch);
+    /// <param name="force">
+    /// Process it even when its last outcome is final ('processed', 'ignored', 'orphaned'): a replay, which must
+    /// apply what a newer version reads in events an older one ignored. Its records are keyed as before, so it adds
+    /// none that is there; it appends a new outcome (records_added 0 for what was recorded).
+    /// </param>
+    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, Batch batch, CancellationToken cancellationToken, bool force = false)
+    {
+        // A redelivery of an event already applied (or already ignored) changes nothing, not even a new empty run: a
+        // provider retries for days. One whose processing failed, never ran, or is held, is processed again.
+        var last = await LastOutcomeAsync(webhookEventId, cancellationToken);
+        if (!force && last.Status is "processed" or "ignored" or "orphaned")
+        {
+            return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
+        }
+
+        return await ApplyAsync(webhookEventId, last, orphanedWaitingFor: null, batch, cancellationToken);
+    }
 
     /// <summary>
     /// Reconciles each account the batch recorded to, once, in the run its outcomes name. A run that fails is logged by
@@ -84,25 +105,6 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     }
 
     private static readonly string TriggeredBy = $"webhook:{WebhookProvider.Stripe.Name}";
-
-    /// <param name="force">
-    /// Process it even when its last outcome is final ('processed', 'ignored', 'orphaned'): a replay, which must
-    /// apply what a newer version reads in events an older one ignored. Its records are keyed as before, so it adds
-    /// none that is there; it appends a new outcome (records_added 0 for what was recorded).
-    /// </param>
-    /// <param name="batch">When given, the account is reconciled later, once for the batch (<see cref="ReconcileAsync"/>).</param>
-    public async Task<WebhookOutcome> ProcessAsync(Guid webhookEventId, bool force, CancellationToken cancellationToken, Batch? batch = null)
-    {
-        // A redelivery of an event already applied (or already ignored) changes nothing, not even a new empty run: a
-        // provider retries for days. One whose processing failed, never ran, or is held, is processed again.
-        var last = await LastOutcomeAsync(webhookEventId, cancellationToken);
-        if (!force && last.Status is "processed" or "ignored" or "orphaned")
-        {
-            return new WebhookOutcome("already-final", Reason: "a redelivery of an event already processed");
-        }
-
-        return await ApplyAsync(webhookEventId, last, orphanedWaitingFor: null, batch, cancellationToken);
-    }
 
     /// <summary>
     /// Applies every event held longer than <paramref name="window"/> (by receipt time) without its predecessor: the
@@ -130,16 +132,18 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         }
 
         var released = new List<(Guid, WebhookOutcome)>();
+        var batch = new Batch();
         foreach (var (id, waitingFor) in expired)
         {
             // An earlier release in this loop may have applied it (its charge, released first, let it go).
             var last = await LastOutcomeAsync(id, cancellationToken);
             if (last.Status == "held")
             {
-                released.Add((id, await ApplyAsync(id, last, waitingFor ?? "unknown", batch: null, cancellationToken)));
+                released.Add((id, await ApplyAsync(id, last, waitingFor ?? "unknown", batch, cancellationToken)));
             }
         }
 
+        await ReconcileAsync(batch, cancellationToken);
         return released;
     }
 
@@ -154,7 +158,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
 
     /// <param name="orphanedWaitingFor">Not null when releasing a held event: apply it without its predecessor.</param>
     private async Task<WebhookOutcome> ApplyAsync(
-        Guid webhookEventId, (string? Status, string? WaitingFor) last, string? orphanedWaitingFor, Batch? batch, CancellationToken cancellationToken)
+        Guid webhookEventId, (string? Status, string? WaitingFor) last, string? orphanedWaitingFor, Batch batch, CancellationToken cancellationToken)
     {
         WebhookOutcome outcome;
         try
@@ -192,7 +196,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
         {
             // Its predecessor, processed concurrently, may have looked for held events before this hold was appended:
             // checking once more after appending means one of the two always sees the other. Still held, it appends nothing.
-            return await ProcessAsync(webhookEventId, force: false, cancellationToken, batch);
+            return await ProcessAsync(webhookEventId, batch, cancellationToken);
         }
 
         return outcome;
@@ -202,7 +206,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
     /// What the event just recorded may let held events go: those waiting for the charge it recorded, and, when it
     /// added a record to the clearing account, the account's held payouts (re-checked in order of receipt).
     /// </summary>
-    private async Task ReleaseHeldAsync(Guid webhookEventId, WebhookOutcome outcome, Batch? batch, CancellationToken cancellationToken)
+    private async Task ReleaseHeldAsync(Guid webhookEventId, WebhookOutcome outcome, Batch batch, CancellationToken cancellationToken)
     {
         var waiting = new List<Guid>();
         await using (var command = dataSource.CreateCommand(
@@ -232,12 +236,12 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
 
         foreach (var held in waiting)
         {
-            await ProcessAsync(held, force: false, cancellationToken, batch);
+            await ProcessAsync(held, batch, cancellationToken);
         }
     }
 
     /// <param name="recordedBefore">The event was applied before (a replay): it may have left its record under its event id (<see cref="KeptLineIdsAsync"/>).</param>
-    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, bool recordedBefore, Batch? batch, CancellationToken cancellationToken)
+    private async Task<WebhookOutcome> OutcomeAsync(Guid webhookEventId, bool hold, bool recordedBefore, Batch batch, CancellationToken cancellationToken)
     {
         string tenantId, provider, eventId;
         byte[] body;
@@ -272,11 +276,10 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             }
         }
 
-        string? clearing;
-        if (batch is null || !batch.ClearingAccounts.TryGetValue((tenantId, stripe.Account), out clearing))
+        if (!batch.ClearingAccounts.TryGetValue((tenantId, stripe.Account), out var clearing))
         {
             clearing = await ClearingAccountAsync(tenantId, stripe.Account, cancellationToken);
-            batch?.ClearingAccounts.Add((tenantId, stripe.Account), clearing);
+            batch.ClearingAccounts.Add((tenantId, stripe.Account), clearing);
         }
 
         if (clearing is not { } account)
@@ -304,14 +307,7 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             "stripe-webhook", body, [new RoutedStatement(0, statement, account)], TriggeredBy, cancellationToken);
         var statementIds = import.Statements.Select(s => s.StatementId).ToList();
         Guid runId;
-        if (batch is null)
-        {
-            var options = await suggestions.OptionsAsync(account, new MatchOptions(), cancellationToken);
-            var run = await reconciliation.ReconcileAccountAsync(
-                account, null, null, statementIds, options, dryRun: false, "on_demand", TriggeredBy, cancellationToken, onArrival: true);
-            runId = run.Summary.RunId!.Value;
-        }
-        else if (batch.Runs.TryGetValue(account, out var pending))
+        if (batch.Runs.TryGetValue(account, out var pending))
         {
             runId = pending.RunId;
             pending.Statements.AddRange(statementIds);

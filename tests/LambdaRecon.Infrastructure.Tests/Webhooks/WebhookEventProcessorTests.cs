@@ -173,7 +173,7 @@ public sealed class WebhookEventProcessorTests : IAsyncLifetime
             $$"""{"id":"txn_c5","object":"balance_transaction","amount":2000,"created":{{Now}},"currency":"usd","fee":88,"net":1912,"source":"ch_5","type":"charge","reporting_category":"charge"}""");
 
         Assert.Equal(("processed", 0), (txn.Outcome.Status, txn.Outcome.Imported));
-        var replayed = await _processor.ProcessAsync(charge.Id, force: true, CancellationToken.None);
+        var replayed = await _processor.ProcessAsync(charge.Id, new WebhookEventProcessor.Batch(), CancellationToken.None, force: true);
 
         Assert.Equal(("processed", 0), (replayed.Status, replayed.Imported));
         Assert.Equal(1, await RecordsAsync());
