@@ -46,7 +46,7 @@ public sealed partial class WebhookFunction
             var batch = new WebhookEventProcessor.Batch();
             foreach (var record in sqsEvent.Records)
             {
-                var group = record.Attributes.GetValueOrDefault("MessageGroupId") ?? "";
+                var group = record.MessageGroupId ?? "";
                 if (failedGroups.Contains(group))
                 {
                     failures.Add(new SqsBatchItemFailure(record.MessageId));

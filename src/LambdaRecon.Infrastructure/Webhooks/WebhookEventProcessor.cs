@@ -176,8 +176,11 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
                 };
             }
         }
-        catch (Exception e) when (e is FormatException or JsonException or PostgresException or NpgsqlException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException or PostgresException { SqlState: ['2', '2' or '3', ..] })
         {
+            // The event's own fault (a field missing, a value the schema refuses: SQLSTATE classes 22 and 23) is its outcome.
+            // Any other database error (the connection lost, a deadlock, a serialization failure) is thrown: nothing is
+            // appended, the message comes again, and the sweep takes the event if it does not.
             outcome = new WebhookOutcome("failed", Reason: e is PostgresException pg ? $"database error {pg.SqlState}" : e.Message);
         }
 

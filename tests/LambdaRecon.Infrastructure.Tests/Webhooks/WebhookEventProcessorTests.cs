@@ -1,4 +1,5 @@
 using System.Text;
+using Npgsql;
 using LambdaRecon.Infrastructure.Reconciliation;
 using LambdaRecon.Infrastructure.Webhooks;
 using LambdaRecon.TestSupport;
@@ -92,6 +93,50 @@ public sealed class WebhookEventProcessorTests : IAsyncLifetime
         Assert.Equal(("completed", 1L), (await _db.ScalarAsync<string>($"SELECT state FROM reconciliation_runs WHERE id = '{runId}'"),
             await _db.ScalarAsync<long>($"SELECT count(*) FROM reconciliation_runs WHERE account_id = '{Clearing}'")));
         Assert.Empty(await _processor.ReconcileAsync(batch, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_passing_database_error_is_thrown_and_leaves_no_outcome_so_the_event_is_processed_when_it_comes_again()
+    {
+        var body = $$$"""{"id":"evt_s1","object":"event","type":"charge.succeeded","created":{{{Now}}},"data":{"object":{{{Charge("ch_s1", 1000, "txn_s1")}}}}}""";
+        var id = (await _events.StoreAsync(new WebhookDelivery(_t, "stripe", "evt_s1", "charge.succeeded", null, Encoding.UTF8.GetBytes(body)), CancellationToken.None)).Id;
+        // What a concurrent writer can cause mid-way: a serialization failure (SQLSTATE 40001) on the record's statement.
+        await _db.ExecuteAsync("""
+            CREATE FUNCTION refuse_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure'; END $$;
+            CREATE TRIGGER refuse_statement BEFORE INSERT ON statements FOR EACH ROW EXECUTE FUNCTION refuse_statement();
+            """);
+
+        var failure = await Assert.ThrowsAsync<PostgresException>(() => _processor.ProcessAsync(id, CancellationToken.None));
+
+        Assert.Equal(PostgresErrorCodes.SerializationFailure, failure.SqlState);
+        Assert.Equal(0, await OutcomesAsync(id));
+        await _db.ExecuteAsync("DROP TRIGGER refuse_statement ON statements; DROP FUNCTION refuse_statement();");
+        var again = await _processor.ProcessAsync(id, CancellationToken.None);
+        Assert.Equal(("processed", 1), (again.Status, again.Imported));
+        Assert.Equal(1, await RecordsAsync());
+    }
+
+    [Fact]
+    public async Task A_refund_and_its_charge_in_one_batch_in_the_wrong_order_are_both_recorded_and_reconciled_in_the_batchs_one_run()
+    {
+        async Task<Guid> StoreAsync(string eventId, string type, string dataObject) =>
+            (await _events.StoreAsync(new WebhookDelivery(_t, "stripe", eventId, type, null, Encoding.UTF8.GetBytes(
+                $$$"""{"id":"{{{eventId}}}","object":"event","type":"{{{type}}}","created":{{{Now}}},"data":{"object":{{{dataObject}}}}}""")),
+                CancellationToken.None)).Id;
+        var refund = await StoreAsync("evt_o1", "refund.created", Refund("re_o1", "ch_o1", 300, "txn_ro1"));
+        var charge = await StoreAsync("evt_o2", "charge.succeeded", Charge("ch_o1", 1000, "txn_co1"));
+        var batch = new WebhookEventProcessor.Batch();
+
+        Assert.Equal("held", (await _processor.ProcessAsync(refund, batch, CancellationToken.None)).Status);
+        var chargeOutcome = await _processor.ProcessAsync(charge, batch, CancellationToken.None);
+        await _processor.ReconcileAsync(batch, CancellationToken.None);
+
+        // The charge let the refund go within the batch: both recorded, both naming the batch's one run, which ran.
+        Assert.Equal("processed", await LastAsync(refund));
+        Assert.Equal(chargeOutcome.RunId.ToString(), await LastAsync(refund, "run_id"));
+        Assert.Equal(2, await RecordsAsync());
+        Assert.Equal("completed", await _db.ScalarAsync<string>($"SELECT state FROM reconciliation_runs WHERE id = '{chargeOutcome.RunId}'"));
     }
 
     [Fact]
