@@ -103,19 +103,25 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public Task<long> CountAsync(string sql) => Database.ScalarAsync<long>(sql);
 
-    /// <summary>Every message now on the fixture's queue (received, then deleted).</summary>
-    public async Task<List<Message>> DrainQueueAsync()
+    /// <summary>Every message now on the fixture's transactions queue (received, then deleted).</summary>
+    public Task<List<Message>> DrainQueueAsync() => DrainAsync(Queues.QueueUrl);
+
+    /// <summary>The webhook events' queue's messages, received in order and deleted.</summary>
+    public Task<List<Message>> DrainWebhookQueueAsync() => DrainAsync(Queues.WebhookQueueUrl);
+
+    private async Task<List<Message>> DrainAsync(string queueUrl)
     {
         var all = new List<Message>();
         while (true)
         {
             var received = (await Resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
             {
-                QueueUrl = Queues.QueueUrl,
+                QueueUrl = queueUrl,
                 MaxNumberOfMessages = 10,
                 WaitTimeSeconds = 0,
                 VisibilityTimeout = 30,
                 MessageAttributeNames = ["All"],
+                MessageSystemAttributeNames = ["MessageGroupId", "MessageDeduplicationId"],
             })).Messages ?? [];
             if (received.Count == 0)
             {
@@ -124,7 +130,7 @@ public sealed class ApiFixture : IAsyncLifetime
 
             foreach (var message in received)
             {
-                await Resources.Sqs.DeleteMessageAsync(Queues.QueueUrl, message.ReceiptHandle);
+                await Resources.Sqs.DeleteMessageAsync(queueUrl, message.ReceiptHandle);
             }
 
             all.AddRange(received);
@@ -139,48 +145,22 @@ public sealed class ApiFixture : IAsyncLifetime
         await new LedgerStore(Database.DataSource).PostBatchAsync(records, CancellationToken.None);
     }
 
-    /// <summary>The webhook events' queue's messages, received in order and deleted.</summary>
-    public async Task<List<Message>> DrainWebhookQueueAsync()
-    {
-        var all = new List<Message>();
-        while (true)
-        {
-            var received = (await Resources.Sqs.ReceiveMessageAsync(new ReceiveMessageRequest
-            {
-                QueueUrl = Queues.WebhookQueueUrl,
-                MaxNumberOfMessages = 10,
-                WaitTimeSeconds = 0,
-                VisibilityTimeout = 30,
-                MessageSystemAttributeNames = ["MessageGroupId", "MessageDeduplicationId"],
-            })).Messages ?? [];
-            if (received.Count == 0)
-            {
-                return all;
-            }
-
-            foreach (var message in received)
-            {
-                await Resources.Sqs.DeleteMessageAsync(Queues.WebhookQueueUrl, message.ReceiptHandle);
-            }
-
-            all.AddRange(received);
-        }
-    }
-
     /// <summary>What WebhookFunction does, for tests of the API alone: process each event the webhook queue names, in order.</summary>
     /// <returns>The stored events' ids the messages named.</returns>
     public async Task<List<Guid>> ProcessQueuedWebhooksAsync()
     {
         var processor = Factory.Services.GetRequiredService<WebhookEventProcessor>();
         var ids = new List<Guid>();
+        var batch = new WebhookEventProcessor.Batch();
         foreach (var message in await DrainWebhookQueueAsync())
         {
             var id = WebhookEventMessage.TryParse(message.Body)?.WebhookEventId
                 ?? throw new InvalidOperationException($"not a webhook event message: {message.Body}");
-            await processor.ProcessAsync(id, CancellationToken.None);
+            await processor.ProcessAsync(id, batch, CancellationToken.None);
             ids.Add(id);
         }
 
+        await processor.ReconcileAsync(batch, CancellationToken.None);
         return ids;
     }
 

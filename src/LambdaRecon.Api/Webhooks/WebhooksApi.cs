@@ -151,9 +151,15 @@ public static partial class WebhooksApi
             return Problem.Validation("limit", $"'limit' must be between 1 and {WebhookEventStore.MaxPageSize}");
         }
 
-        if (cursor is not null && !Guid.TryParse(cursor, out _))
+        Guid? before = null;
+        if (cursor is not null)
         {
-            return Problem.Validation("cursor", "the cursor is the next_cursor of the previous page");
+            if (!Guid.TryParse(cursor, out var parsed))
+            {
+                return Problem.Validation("cursor", "the cursor is the next_cursor of the previous page");
+            }
+
+            before = parsed;
         }
 
         if (status is not null && !WebhookEventStore.Statuses.Contains(status))
@@ -161,11 +167,9 @@ public static partial class WebhooksApi
             return Problem.Validation("status", $"'status' is one of {string.Join(", ", WebhookEventStore.Statuses)}");
         }
 
-        var size = limit ?? 100;
-        var page = await events.ListAsync(
-            http.Client().TenantId, new WebhookEventFilter(provider, type, status, since, until, cursor is null ? null : Guid.Parse(cursor)), size,
-            cancellationToken);
-        return TypedResults.Ok(new WebhookEventListResponse([.. page.Select(e => View(e))], page.Count == size ? page[^1].Id.ToString() : null));
+        var (page, next) = await events.ListAsync(
+            http.Client().TenantId, new WebhookEventFilter(provider, type, status, since, until, before), limit ?? 100, cancellationToken);
+        return TypedResults.Ok(new WebhookEventListResponse([.. page.Select(e => View(e))], next?.ToString()));
     }
 
     /// <summary>One event: what was received (payload), its status and last outcome, and any conflicting deliveries.</summary>

@@ -66,17 +66,11 @@ public sealed record WebhookProvider
 
     public string EventTypePointer { get; init; } = "/type";
 
-    /// <summary>Where the provider account the event belongs to is (Stripe Connect's <c>account</c>), if anywhere.</summary>
-    public string? AccountPointer { get; init; }
-
     public static WebhookProvider Stripe { get; } = new()
     {
         Name = "stripe",
         Scheme = SignatureScheme.Stripe,
         SignatureHeader = "Stripe-Signature",
-        EventIdPointer = "/id",
-        EventTypePointer = "/type",
-        AccountPointer = "/account",
     };
 
     /// <summary>The value at an RFC 6901 pointer <paramref name="path"/>, or null when the document has none there.</summary>

@@ -76,7 +76,6 @@ public static class EngineServices
             sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WebhookEventProcessor>(), sp.GetRequiredService<ILogger<WebhookSweep>>())
         {
             StuckAfter = StuckAfter(sp),
-            Window = WebhookEventProcessor.Window(name => sp.GetRequiredService<IConfiguration>()[name]),
         });
         services.AddSingleton(sp =>
         {

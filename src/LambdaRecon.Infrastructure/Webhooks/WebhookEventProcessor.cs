@@ -39,6 +39,9 @@ public sealed class WebhookEventProcessor(NpgsqlDataSource dataSource, Statement
             ? TimeSpan.FromSeconds(seconds)
             : throw new FormatException($"LAMBDARECON_WEBHOOK_WINDOW_SECONDS must be a whole number of seconds, not '{text}'");
 
+    /// <summary>How long a held event waits for its predecessor: the window a webhook's record waits for its match.</summary>
+    public TimeSpan HoldWindow => reconciliation.WebhookWindow;
+
     /// <summary>
     /// The clearing accounts a batch of events touched, each with the run that will reconcile it once the batch is
     /// recorded (<see cref="ReconcileAsync"/>): one run per account and batch instead of one per event, which is

@@ -105,8 +105,12 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
         LEFT JOIN LATERAL (SELECT status, detail, at FROM webhook_event_outcomes WHERE event_id = e.id ORDER BY id DESC LIMIT 1) o ON true
         """;
 
-    /// <summary>The tenant's events matching <paramref name="filter"/>, newest first, at most <paramref name="limit"/>.</summary>
-    public async Task<IReadOnlyList<StoredWebhookEvent>> ListAsync(string tenantId, WebhookEventFilter filter, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The tenant's events matching <paramref name="filter"/>, newest first, at most <paramref name="limit"/>, and the cursor
+    /// of the next page: null when none follows (one row past the page is read to know).
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredWebhookEvent> Events, Guid? NextCursor)> ListAsync(
+        string tenantId, WebhookEventFilter filter, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             $"""
@@ -128,7 +132,7 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("since", filter.Since) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("until", filter.Until) { NpgsqlDbType = NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter<Guid?>("before", filter.Before) { NpgsqlDbType = NpgsqlDbType.Uuid });
-        command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("limit", limit + 1);
         var events = new List<StoredWebhookEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -136,7 +140,7 @@ public sealed class WebhookEventStore(NpgsqlDataSource dataSource)
             events.Add(Read(reader));
         }
 
-        return events;
+        return events.Count > limit ? (events[..limit], events[limit - 1].Id) : (events, null);
     }
 
     /// <summary>One of the tenant's events with its raw body and its conflicts; null for another tenant's, as for a missing one.</summary>

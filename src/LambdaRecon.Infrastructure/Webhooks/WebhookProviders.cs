@@ -112,7 +112,7 @@ public sealed class WebhookProviders
     /// <summary>
     /// {"adyen": {"signature_header": "HmacSignature", "digest": "sha256", "encoding": "base64", "key_encoding": "hex",
     /// "signature_prefix": "", "timestamp_header": null, "timestamp_separator": ".", "tolerance_seconds": 300,
-    /// "event_id": "/id", "event_type": "/type", "account": null}}; only signature_header is required.
+    /// "event_id": "/id", "event_type": "/type"}}; only signature_header is required.
     /// </summary>
     public static IReadOnlyList<WebhookProvider> Parse(string? json)
     {
@@ -171,7 +171,7 @@ public sealed class WebhookProviders
                 foreach (var field in entry.Value.EnumerateObject().Select(p => p.Name))
                 {
                     if (field is not ("signature_header" or "digest" or "encoding" or "key_encoding" or "signature_prefix" or "timestamp_header"
-                        or "timestamp_separator" or "tolerance_seconds" or "event_id" or "event_type" or "account"))
+                        or "timestamp_separator" or "tolerance_seconds" or "event_id" or "event_type"))
                     {
                         throw Bad($"{name}.{field} is not a setting");
                     }
@@ -203,7 +203,6 @@ public sealed class WebhookProviders
                     Tolerance = TimeSpan.FromSeconds(tolerance),
                     EventIdPointer = Pointer("event_id", "/id"),
                     EventTypePointer = Pointer("event_type", "/type"),
-                    AccountPointer = Text("account") is null ? null : Pointer("account", ""),
                 });
             }
 

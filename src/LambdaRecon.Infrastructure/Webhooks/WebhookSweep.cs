@@ -14,9 +14,6 @@ public sealed partial class WebhookSweep(NpgsqlDataSource dataSource, WebhookEve
     /// <summary>Far above the queue's delay (milliseconds); one minute unless LAMBDARECON_SWEEP_STUCK_SECONDS says otherwise.</summary>
     public TimeSpan StuckAfter { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a held event waits for its predecessor before <see cref="ReleaseExpiredAsync"/> applies it (<see cref="WebhookEventProcessor.Window"/>).</summary>
-    public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
-
     /// <summary>Bounds one run well inside the reconciler's timeout (each event may reconcile an account); the next run goes on.</summary>
     public const int MaxPerRun = 200;
 
@@ -56,10 +53,10 @@ public sealed partial class WebhookSweep(NpgsqlDataSource dataSource, WebhookEve
         return processed;
     }
 
-    /// <summary>Held events past the <see cref="Window"/>: applied without their predecessor, as outcome 'orphaned' (reported, and a break when unmatched).</summary>
+    /// <summary>Held events past the window (<see cref="WebhookEventProcessor.Window"/>): applied without their predecessor, as outcome 'orphaned' (reported, and a break when unmatched).</summary>
     public async Task<IReadOnlyList<(Guid EventId, WebhookOutcome Outcome)>> ReleaseExpiredAsync(CancellationToken cancellationToken)
     {
-        var released = await processor.ReleaseExpiredAsync(Window, cancellationToken);
+        var released = await processor.ReleaseExpiredAsync(processor.HoldWindow, cancellationToken);
         foreach (var (id, outcome) in released)
         {
             Log.Released(logger, id, outcome.Status, outcome.Reason);

@@ -313,6 +313,9 @@ public sealed class WebhookIntakeTests(ApiFixture api) : IClassFixture<ApiFixtur
             .Select(e => e.GetProperty("event_id").GetString()).ToList();
         Assert.Equal([ids[2], ids[1], ids[0]], seen);
         Assert.Equal(JsonValueKind.Null, second.GetProperty("next_cursor").ValueKind);
+        // A last page that is exactly full says so: no cursor to an empty page.
+        var whole = await ApiFixture.JsonAsync(await reader.GetAsync($"/api/v1/webhooks/events?type={type}&limit=3"));
+        Assert.Equal((3, JsonValueKind.Null), (whole.GetProperty("events").GetArrayLength(), whole.GetProperty("next_cursor").ValueKind));
         Assert.Empty(none.GetProperty("events").EnumerateArray());
         Assert.Empty(later.GetProperty("events").EnumerateArray());
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync("/api/v1/webhooks/events?status=nonsense")).StatusCode);
