@@ -40,6 +40,15 @@ public static class ContractMetadata
     public static RouteHandlerBuilder OptionalRequestBody<T>(this RouteHandlerBuilder builder) =>
         builder.WithMetadata(new RequestBodyMetadata(typeof(T), ["application/json"], Optional: true));
 
+    /// <summary>
+    /// The answer with <paramref name="status"/> may also be text in <paramref name="contentType"/> (a CSV export): the
+    /// framework's Produces keeps one content per status, so a second one would replace the JSON schema.
+    /// </summary>
+    public static RouteHandlerBuilder AlsoText(this RouteHandlerBuilder builder, int status, string contentType) =>
+        builder.WithMetadata(new TextResponseMetadata(status, contentType));
+
+    public sealed record TextResponseMetadata(int Status, string ContentType);
+
     public sealed record RequestBodyMetadata(Type Type, string[] ContentTypes, bool Optional);
 
     public sealed record RequestExampleMetadata(JsonNode Example);

@@ -113,14 +113,27 @@ internal sealed class OperationContract : IOpenApiOperationTransformer
                 written.Headers["Idempotent-Replayed"] = Header("`true`: this is the first answer, replayed.");
                 written.Headers["Original-Status"] = Header("The first answer's status code (202).");
             }
-            else if (status == 202)
+            else if (status == 202 && idempotent)
             {
                 written.Description = "Accepted: recorded and queued; poll `pollUrl` for the outcome.";
+            }
+            else if (status == 202)
+            {
+                written.Description = "Accepted: the work goes on; follow `Location` for its state.";
+                written.Headers["Location"] = Header("Where the work's state is read (with the API Gateway stage, when there is one).");
+                written.Headers["Retry-After"] = Header("Seconds to wait before reading it.");
+            }
+
+            foreach (var text in metadata.OfType<TextResponseMetadata>().Where(t => t.Status == status))
+            {
+                written.Content ??= new Dictionary<string, OpenApiMediaType>();
+                written.Content[text.ContentType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
             }
 
             if (metadata.OfType<ResponseExampleMetadata>().LastOrDefault(e => e.Status == status) is { } example && written.Content is { } content)
             {
-                foreach (var media in content.Values)
+                // A JSON example: not for a text alternative (AlsoText) of the same answer.
+                foreach (var media in content.Where(c => c.Key.Contains("json", StringComparison.Ordinal)).Select(c => c.Value))
                 {
                     media.Example = example.Example.DeepClone();
                 }

@@ -87,14 +87,14 @@ public static class ReconciliationApi
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
             .WithSummary("List a run's breaks, as JSON pages or one CSV file")
             .WithDescription("JSON pages by default (`limit`, `cursor`); with `Accept: text/csv` or `?format=csv`, every break of the run streamed as RFC 4180 CSV with a header row. Text cells starting with = + - @, tab or CR are prefixed with ' (CSV injection).")
-            .Produces<RunResponse>().Produces(200, contentType: "text/csv")
+            .Produces<BreakPageResponse>().AlsoText(200, "text/csv")
             .ProblemExample(400, "validation", "The request is not valid", "format is json or csv", "format")
             .ProblemExample(404, "not-found", "Reconciliation run not found", "run 7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5 does not exist");
         api.MapGet("/reconciliations/{runId:guid}/report", RunReport.ReportAsync).WithName("GetReconciliationReport")
             .RequireScope(ApiScopes.ReconciliationRun, ApiScopes.LedgerRead)
             .WithSummary("A run's review as one self-contained HTML page")
             .WithDescription("Totals matched by rule, unmatched on each side, amount mismatches, an ageing chart of open breaks and the breaks table with filters; no external script or font, under a strict Content-Security-Policy.")
-            .Produces(200, contentType: "text/html")
+            .Produces<string>(200, "text/html")
             .ProblemExample(404, "not-found", "Reconciliation run not found", "run 7d9e1f20-3a4b-4c5d-8e6f-708192a3b4c5 does not exist");
         api.MapPost("/reconciliations/breaks/{breakId:guid}/resolve", ResolveAsync).WithName("ResolveBreak").RequireScope(ApiScopes.ReconciliationRun)
             .WithSummary("Resolve a break")

@@ -163,6 +163,31 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact]
+    public async Task Every_2xx_with_a_body_has_content_and_a_runs_202_and_its_exports_say_what_they_are()
+    {
+        var document = await DocumentAsync();
+        foreach (var (path, method, operation) in Operations(document))
+        {
+            foreach (var response in operation.GetProperty("responses").EnumerateObject().Where(r => r.Name is ['2', ..] and not "204"))
+            {
+                Assert.True(response.Value.TryGetProperty("content", out var content) && content.EnumerateObject().Any(),
+                    $"{method} {path} {response.Name} has no content");
+            }
+        }
+
+        var paths = document.GetProperty("paths");
+        var breaks = paths.GetProperty("/api/v1/reconciliations/{runId}/breaks").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.Equal("#/components/schemas/BreakPageResponse", breaks.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
+        Assert.Equal("string", breaks.GetProperty("text/csv").GetProperty("schema").GetProperty("type").GetString());
+        Assert.True(paths.GetProperty("/api/v1/reconciliations/{runId}/report").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").TryGetProperty("text/html", out _));
+        var accepted = paths.GetProperty("/api/v1/accounts/{accountId}/reconcile").GetProperty("post").GetProperty("responses").GetProperty("202");
+        Assert.True(accepted.GetProperty("headers").TryGetProperty("Location", out _));
+        Assert.True(accepted.GetProperty("headers").TryGetProperty("Retry-After", out _));
+        Assert.DoesNotContain("pollUrl", accepted.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_created_resource_documents_its_Location()
     {
         var document = await DocumentAsync();
