@@ -57,18 +57,20 @@ public sealed class ReconciliationReader(NpgsqlDataSource dataSource)
     /// <returns>Null for an unknown run, another tenant's, and (unless <paramref name="withUnowned"/>) one without an account.</returns>
     public async Task<RunView?> RunAsync(string tenantId, bool withUnowned, Guid runId, CancellationToken cancellationToken)
     {
-        await RunStore.LapseAsync(dataSource, runId, cancellationToken);
-        await using var command = dataSource.CreateCommand(
+        // A run whose lease lapsed is marked failed first, in the same round trip as the read.
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(RunStore.Lapse(runId));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
             $"""
             SELECT {RunColumns} FROM reconciliation_runs r
              WHERE r.id = @id
                AND (EXISTS (SELECT 1 FROM accounts a WHERE a.id = r.account_id AND a.tenant_id = @tenant)
                     OR (@unowned AND r.account_id IS NULL))
-            """);
-        command.Parameters.AddWithValue("id", runId);
-        command.Parameters.AddWithValue("tenant", tenantId);
-        command.Parameters.AddWithValue("unowned", withUnowned);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            """)
+        {
+            Parameters = { new NpgsqlParameter("id", runId), new NpgsqlParameter("tenant", tenantId), new NpgsqlParameter("unowned", withUnowned) },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRun(reader) : null;
     }
 

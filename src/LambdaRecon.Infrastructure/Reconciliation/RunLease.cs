@@ -5,7 +5,7 @@ namespace LambdaRecon.Infrastructure.Reconciliation;
 /// <summary>
 /// The heartbeat of runs being worked on: while held, their updated_at is renewed every quarter of
 /// <see cref="RunStore.Lease"/>. A run whose process died (a crash, a Lambda timeout, a frozen execution
-/// environment) stops being renewed, and once the lease has lapsed <see cref="RunStore.LapseAsync"/> reports it
+/// environment) stops being renewed, and once the lease has lapsed <see cref="RunStore.Lapse"/> reports it
 /// failed instead of leaving it in_progress forever. Only runs still pending or in_progress are touched.
 /// </summary>
 public sealed class RunLease : IAsyncDisposable

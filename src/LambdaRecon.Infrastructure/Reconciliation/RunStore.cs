@@ -96,20 +96,17 @@ public static class RunStore
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
     /// <summary>Fails the run if its lease has lapsed, so that a crashed run is read as failed rather than in_progress forever.</summary>
-    public static async Task LapseAsync(NpgsqlDataSource dataSource, Guid runId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
+    public static NpgsqlBatchCommand Lapse(Guid runId) => new(
             """
             UPDATE reconciliation_runs
                SET state = 'failed', finished_at = clock_timestamp(), updated_at = clock_timestamp(),
                    failure_reason = format('lease lapsed: no heartbeat since %s (lease %s s); the process running it stopped',
                                            to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), @lease)
              WHERE id = @id AND state IN ('pending', 'in_progress') AND updated_at < clock_timestamp() - make_interval(secs => @lease)
-            """);
-        command.Parameters.AddWithValue("id", runId);
-        command.Parameters.AddWithValue("lease", (int)Lease.TotalSeconds);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+            """)
+    {
+        Parameters = { new NpgsqlParameter("id", runId), new NpgsqlParameter("lease", (int)Lease.TotalSeconds) },
+    };
 
     /// <summary>What a failed run records: the exception's type and message, without the stack.</summary>
     public static string ReasonOf(Exception exception) => exception is OperationCanceledException
