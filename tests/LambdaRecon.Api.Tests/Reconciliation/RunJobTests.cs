@@ -44,13 +44,13 @@ public sealed class RunJobTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         using var accepted = await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var body = await ApiFixture.JsonAsync(accepted);
         var location = accepted.Headers.Location!.ToString();
         var writing = await WaitUntilAsync(client, location, r => RunStateApi.Step(r) == "writing");
         await hold.RollbackAsync();
         var completed = await WaitUntilAsync(client, location, r => RunStateApi.Text(r, "state") != "in_progress");
 
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal($"/api/v1/reconciliations/{body.GetProperty("run_id").GetGuid()}", location);
         Assert.Equal(("pending", location), (body.GetProperty("state").GetString(), body.GetProperty("location").GetString()));
         Assert.Equal("in_progress", RunStateApi.Text(writing, "state"));
@@ -81,13 +81,13 @@ public sealed class RunJobTests(ApiFixture api) : IClassFixture<ApiFixture>
         }
 
         using var accepted = await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var location = accepted.Headers.Location!.ToString();
         var pending = (await ReviewedRun.GetJsonAsync(client, location)).GetProperty("run");
         await hold.RollbackAsync();
         var completed = await WaitUntilAsync(client, location, r => RunStateApi.Text(r, "state") is "completed" or "failed");
         await api.Database.ExecuteAsync("DROP TRIGGER wait_for_test ON reconciliation_runs; DROP FUNCTION wait_for_test()");
 
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal(("pending", null), (RunStateApi.Text(pending, "state"), RunStateApi.Step(pending)));
         Assert.Equal("completed", RunStateApi.Text(completed, "state"));
     }
@@ -107,10 +107,10 @@ public sealed class RunJobTests(ApiFixture api) : IClassFixture<ApiFixture>
         using var client = api.Client(factory: api.CreateFactory(("LAMBDARECON_RECONCILE_WAIT_SECONDS", "0")));
 
         using var accepted = await client.PostAsync($"/api/v1/accounts/{bank}/reconcile", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var failed = await WaitUntilAsync(client, accepted.Headers.Location!.ToString(), r => RunStateApi.Text(r, "state") is "completed" or "failed");
         await api.Database.ExecuteAsync("DROP TRIGGER refuse_job_breaks ON reconciliation_breaks; DROP FUNCTION refuse_job_breaks()");
 
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal("failed", RunStateApi.Text(failed, "state"));
         Assert.Contains($"breaks of {bank} refused by the test", RunStateApi.Text(failed, "failure_reason"), StringComparison.Ordinal);
     }
