@@ -78,13 +78,12 @@ public static partial class WebhooksApi
         }
 
         string? Header(string name) => http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
-        var secrets = await providers.SecretsAsync(definition, fresh: false, cancellationToken);
+        var secrets = await providers.SecretsAsync(definition, cancellationToken);
         var check = WebhookSignature.Verify(definition, Header, body, secrets, clock.GetUtcNow());
-        if (!check.Verified)
+        // The secret may have been rotated since it was read: verify again with a newer one, if there is one (read at most once a minute).
+        if (!check.Verified && await providers.NewerSecretsAsync(definition, cancellationToken) is { } newer)
         {
-            // The secret may have been rotated since it was read: read it again (at most once a minute) before refusing.
-            secrets = await providers.SecretsAsync(definition, fresh: true, cancellationToken);
-            check = WebhookSignature.Verify(definition, Header, body, secrets, clock.GetUtcNow());
+            check = WebhookSignature.Verify(definition, Header, body, newer, clock.GetUtcNow());
         }
 
         if (!check.Verified)

@@ -20,15 +20,19 @@ public sealed class WebhookProviders
     public const string ProvidersVariable = "LAMBDARECON_WEBHOOK_PROVIDERS";
 
     /// <summary>A secret read from Secrets Manager is read again, at most this often, when no secret verifies a delivery (it may have been rotated).</summary>
-    private static readonly TimeSpan RereadAfter = TimeSpan.FromSeconds(60);
+    public TimeSpan RereadAfter { get; init; } = TimeSpan.FromSeconds(60);
 
     private readonly IConfiguration _configuration;
     private readonly Func<IAmazonSimpleSystemsManagement> _ssm;
     private readonly Dictionary<string, WebhookProvider> _providers;
+    private readonly Dictionary<string, IReadOnlyList<WebhookSecret>> _plain = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (IReadOnlyList<WebhookSecret> Secrets, long ReadAt)> _read = [];
     private readonly Lock _lock = new();
 
-    /// <exception cref="InvalidOperationException">LAMBDARECON_WEBHOOK_PROVIDERS is malformed, naming what is wrong.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// LAMBDARECON_WEBHOOK_PROVIDERS or a secret given in the environment is malformed, naming what is wrong (never the secret):
+    /// the API resolves this at start, so it fails there rather than on the first delivery.
+    /// </exception>
     public WebhookProviders(IConfiguration configuration, Func<IAmazonSimpleSystemsManagement> ssm)
     {
         _configuration = configuration;
@@ -38,27 +42,55 @@ public sealed class WebhookProviders
         {
             _providers[provider.Name] = provider;
         }
+
+        foreach (var provider in _providers.Values)
+        {
+            var variable = SecretVariable(provider.Name);
+            if (Get(variable) is { } plain)
+            {
+                _plain[provider.Name] = ParseSecrets(plain, provider.KeyEncoding, variable);
+            }
+        }
     }
 
     /// <summary>A provider that has a secret configured, or null.</summary>
     public WebhookProvider? Find(string name) =>
-        _providers.TryGetValue(name, out var provider) && (Get(SecretVariable(name)) ?? Get(SecretVariable(name) + "_ID")) is not null ? provider : null;
+        _providers.TryGetValue(name, out var provider) && (_plain.ContainsKey(name) || Get(SecretVariable(name) + "_ID") is not null) ? provider : null;
 
-    /// <summary>The provider's secrets; <paramref name="fresh"/> reads a Secrets Manager secret again if the last read is a minute old.</summary>
-    public async Task<IReadOnlyList<WebhookSecret>> SecretsAsync(WebhookProvider provider, bool fresh, CancellationToken cancellationToken)
+    /// <summary>The provider's secrets: from the environment, or from Secrets Manager as last read.</summary>
+    public async Task<IReadOnlyList<WebhookSecret>> SecretsAsync(WebhookProvider provider, CancellationToken cancellationToken) =>
+        (await ReadAsync(provider, fresh: false, cancellationToken))!;
+
+    /// <summary>
+    /// Secrets newer than those <see cref="SecretsAsync"/> gave, after a delivery none of them verified: a Secrets Manager
+    /// secret read again if the last read is a minute old. Null when there is nothing newer (a secret in the environment,
+    /// or one read less than a minute ago), so the caller need not verify again.
+    /// </summary>
+    public Task<IReadOnlyList<WebhookSecret>?> NewerSecretsAsync(WebhookProvider provider, CancellationToken cancellationToken) =>
+        ReadAsync(provider, fresh: true, cancellationToken);
+
+    private async Task<IReadOnlyList<WebhookSecret>?> ReadAsync(WebhookProvider provider, bool fresh, CancellationToken cancellationToken)
     {
-        var variable = SecretVariable(provider.Name);
-        if (Get(variable) is { } plain)
+        if (_plain.TryGetValue(provider.Name, out var plain))
         {
-            return ParseSecrets(plain, provider.KeyEncoding, variable);
+            return fresh ? null : plain;
         }
 
+        var variable = SecretVariable(provider.Name);
         var secretId = Get(variable + "_ID") ?? throw new InvalidOperationException($"{variable} is not set");
         lock (_lock)
         {
-            if (_read.TryGetValue(provider.Name, out var cached) && (!fresh || Environment.TickCount64 - cached.ReadAt < RereadAfter.TotalMilliseconds))
+            if (_read.TryGetValue(provider.Name, out var cached))
             {
-                return cached.Secrets;
+                if (!fresh)
+                {
+                    return cached.Secrets;
+                }
+
+                if (Environment.TickCount64 - cached.ReadAt < RereadAfter.TotalMilliseconds)
+                {
+                    return null;
+                }
             }
         }
 
